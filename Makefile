@@ -1,0 +1,34 @@
+# Every target makes its own virtualenv in .venv, so a machine with only
+# python3 can run them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR := build/demo
+
+.PHONY: demo test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+## demo: install flaskproto, create a demo service, install it and serve it on 127.0.0.1:8000
+demo: $(VENV)/.installed-test
+	rm -rf $(DEMO_DIR)
+	$(BIN)/flaskproto new "Demo Service" --output-dir $(DEMO_DIR) --no-input
+	$(BIN)/python -m pip install --quiet -e '$(DEMO_DIR)/demo-service[test]'
+	cd $(DEMO_DIR)/demo-service && ../../../$(BIN)/python -m pytest -q
+	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	cd $(DEMO_DIR)/demo-service && FLASK_SECRET_KEY="$$(../../../$(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')" ../../../$(BIN)/gunicorn --config gunicorn.conf.py 'demo_service:create_app()'
+
+## test: install flaskproto with its test extras and run the whole suite
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) build

@@ -1,0 +1,30 @@
+"""flaskproto: start a Flask microservice that runs, is tested, ready to deploy."""
+
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .create import ProjectResult, create_project
+    from .errors import FlaskprotoError
+
+__all__ = [
+    "FlaskprotoError",
+    "ProjectResult",
+    "__version__",
+    "create_project",
+]
+
+
+def __getattr__(name: str) -> object:
+    # The public API is imported on first use, so `flaskproto --version` and
+    # `--help` do not pay for it.
+    if name in ("create_project", "ProjectResult"):
+        from . import create
+
+        return getattr(create, name)
+    if name == "FlaskprotoError":
+        from .errors import FlaskprotoError
+
+        return FlaskprotoError
+    raise AttributeError(f"module 'flaskproto' has no attribute {name!r}")

@@ -1,0 +1,155 @@
+"""The ``flaskproto`` command line: parse options, call the library, print."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+import click
+
+from . import __version__
+from .errors import EXIT_CODES, FlaskprotoError
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def _exit_codes_epilog() -> str:
+    lines = [f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items()]
+    return "\b\nExit codes:\n" + "\n".join(lines)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def _reports_errors(func: F) -> F:
+    """Turn expected failures into one line on stderr and their exit code."""
+
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return func(*args, **kwargs)
+        except FlaskprotoError as err:
+            _fail(str(err), err.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted; nothing was left behind", 130)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    __version__, prog_name="flaskproto", message="%(prog)s %(version)s"
+)
+def cli() -> None:
+    """Start a Flask microservice that runs, is tested and is ready to deploy."""
+
+
+@cli.command(short_help="Create a new service.", epilog=_exit_codes_epilog())
+@click.argument("name")
+@click.option(
+    "-o",
+    "--output-dir",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to create the project in; it is made if missing.",
+)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set a template variable, e.g. --set description='Orders API'. Repeatable.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Render into an existing directory, replacing the template's own files"
+    " and leaving every other file alone.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="List the files that would be written; write nothing.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
+)
+@click.option(
+    "--git/--no-git",
+    default=None,
+    help="Make a git repository with an initial commit. Default: when git is on"
+    " PATH and the output directory is not in a repository already.",
+)
+@click.option(
+    "--no-input",
+    is_flag=True,
+    help="Never prompt. flaskproto new does not prompt yet, and never waits on stdin.",
+)
+@_reports_errors
+def new(
+    name: str,
+    output_dir: Path,
+    assignments: tuple[str, ...],
+    force: bool,
+    dry_run: bool,
+    as_json: bool,
+    git: bool | None,
+    no_input: bool,
+) -> None:
+    """Create the service NAME in --output-dir.
+
+    NAME is a human name such as "Order Service": it gives the directory and
+    distribution name (order-service) and the Python package (order_service).
+    """
+    from .context import parse_assignments
+    from .create import create_project
+
+    result = create_project(
+        name,
+        output_dir,
+        context=parse_assignments(assignments),
+        force=force,
+        dry_run=dry_run,
+        git=git,
+    )
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    names = result.names
+    what = (
+        f"{names.project_name}"
+        f" (directory {names.project_slug}, package {names.package_name})"
+    )
+    if result.dry_run:
+        click.echo(f"Would create {what} at {result.path}, {len(result.files)} files:")
+        for path in result.files:
+            click.echo(f"  {path}")
+        git_state = (
+            "would be initialised" if result.git == "initialised" else result.git
+        )
+        click.echo(f"git: {git_state}")
+        return
+    click.echo(f"Created {what} at {result.path}")
+    click.echo(f"  {len(result.files)} files; git: {result.git}")
+    click.echo("\nNext steps:")
+    for step in result.next_steps:
+        click.echo(f"  {step}")
+
+
+def _terminate(signum: int, frame: object) -> NoReturn:
+    # SIGTERM unwinds like Ctrl-C, so partial output is cleaned up on the way out.
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    """Entry point of the ``flaskproto`` console script."""
+    signal.signal(signal.SIGTERM, _terminate)
+    cli()

@@ -1,0 +1,154 @@
+"""Build and check the values a template is rendered with."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from collections.abc import Mapping
+from contextlib import contextmanager
+
+from .errors import InvalidInput, TemplateError
+from .naming import Names, check_package_name, check_slug
+from .templates import Template
+
+_VERSION = re.compile(r"\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PYTHON_VERSION = re.compile(r"3\.(1[0-9]|[2-9][0-9])")
+#: Variables that follow from NAME and are set through it.
+NAME_VARIABLES = ("project_name",)
+
+
+def _check_version(value: str) -> None:
+    if not _VERSION.fullmatch(value):
+        raise InvalidInput(
+            f"version {value!r} is not a release number such as 0.1.0 or 1.0rc1"
+        )
+
+
+def _check_email(value: str) -> None:
+    if not _EMAIL.fullmatch(value):
+        raise InvalidInput(f"author_email {value!r} is not an e-mail address")
+
+
+def _check_python_version(value: str) -> None:
+    if not _PYTHON_VERSION.fullmatch(value):
+        raise InvalidInput(
+            f"python_version {value!r} must be a Python 3 minor version, 3.10 or newer"
+        )
+
+
+#: Checks for the variables of the bundled templates whose values have rules.
+_CHECKS = {
+    "project_slug": check_slug,
+    "package_name": check_package_name,
+    "version": _check_version,
+    "author_email": _check_email,
+    "python_version": _check_python_version,
+}
+
+
+def parse_assignments(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Turn ``KEY=VALUE`` strings into a dict; raise InvalidInput on a bad one."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--set {pair!r} is not of the form KEY=VALUE")
+        values[key.strip()] = value
+    return values
+
+
+def build_context(
+    template: Template, names: Names, overrides: Mapping[str, str]
+) -> dict[str, str]:
+    """Return every public variable of ``template`` with its value for this project.
+
+    User values are taken as data and never rendered; only the template's own
+    defaults that are Jinja expressions are rendered, with cookiecutter's engine.
+    """
+    variables = template.public_variables
+    for key, value in overrides.items():
+        _check_override(key, value, variables)
+    context: dict[str, str] = {}
+    derived = {
+        "project_name": names.project_name,
+        "project_slug": names.project_slug,
+        "package_name": names.package_name,
+    }
+    env = None
+    for key, default in variables.items():
+        if key in overrides:
+            value = overrides[key]
+        elif key in derived:
+            value = derived[key]
+        elif isinstance(default, str) and ("{{" in default or "{%" in default):
+            env = env or _environment(template)
+            value = _render_default(env, key, default, context)
+        elif isinstance(default, list):
+            value = str(default[0]) if default else ""
+        else:
+            value = str(default)
+        context[key] = value
+        check = _CHECKS.get(key)
+        if check is not None:
+            check(value)
+    return context
+
+
+def render_next_steps(template: Template, context: Mapping[str, str]) -> list[str]:
+    """Return the template's ``_next_steps`` commands for this project."""
+    steps = template.variables.get("_next_steps", [])
+    if not steps:
+        return []
+    env = _environment(template)
+    return [_render_default(env, "_next_steps", str(step), context) for step in steps]
+
+
+def _check_override(key: str, value: str, variables: Mapping[str, object]) -> None:
+    if key in NAME_VARIABLES:
+        raise InvalidInput(f"--set {key}=... is not allowed: {key} is NAME itself")
+    if key not in variables:
+        known = [k for k in variables if k not in NAME_VARIABLES]
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise InvalidInput(
+            f"--set {key}: the template has no such variable; {hint}"
+            f"known: {', '.join(known)}"
+        )
+    if "\x00" in value:
+        raise InvalidInput(f"--set {key}: the value contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            f"--set {key}: the value is not valid Unicode text"
+        ) from None
+
+
+def _environment(template: Template):
+    from cookiecutter.environment import StrictEnvironment
+
+    with extension_path(template):
+        return StrictEnvironment(
+            context={"cookiecutter": template.variables}, keep_trailing_newline=True
+        )
+
+
+def _render_default(env, key: str, default: str, context: Mapping[str, str]) -> str:
+    from jinja2 import TemplateError as JinjaError
+
+    try:
+        return env.from_string(default).render(cookiecutter=context)
+    except JinjaError as err:
+        raise TemplateError(f"cannot render the default of {key!r}: {err}") from err
+
+
+@contextmanager
+def extension_path(template: Template):
+    """Let the template's local Jinja extensions import, as cookiecutter does."""
+    sys.path.insert(0, str(template.path))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(template.path))

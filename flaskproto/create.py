@@ -1,0 +1,271 @@
+"""Create a project: render a template beside the target, then move it into place."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__, gitrepo
+from .context import build_context, extension_path, render_next_steps
+from .errors import GitError, InvalidInput, OutputError, TargetExists, TemplateError
+from .naming import Names, derive_names
+from .templates import DEFAULT_TEMPLATE, Template, load_template
+
+METADATA_FILE = ".flaskproto.json"
+_JINJA_MARKERS = ("{{", "{%", "{#")
+
+
+@dataclass
+class ProjectResult:
+    """What ``create_project`` made, or would make in a dry run."""
+
+    path: Path
+    names: Names
+    template: str
+    #: Paths relative to ``path``, POSIX style, sorted; the git directory aside.
+    files: list[str]
+    #: "initialised", or why the repository was not made.
+    git: str
+    dry_run: bool = False
+    next_steps: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the result as plain JSON-ready data."""
+        return {
+            "path": str(self.path),
+            "project_name": self.names.project_name,
+            "project_slug": self.names.project_slug,
+            "package_name": self.names.package_name,
+            "template": self.template,
+            "files": self.files,
+            "git": self.git,
+            "dry_run": self.dry_run,
+            "next_steps": self.next_steps,
+        }
+
+
+def create_project(
+    name: str,
+    output_dir: str | os.PathLike[str] = ".",
+    *,
+    context: Mapping[str, str] | None = None,
+    template: str = DEFAULT_TEMPLATE,
+    force: bool = False,
+    dry_run: bool = False,
+    git: bool | None = None,
+) -> ProjectResult:
+    """Render ``template`` into ``output_dir/<project-slug>`` for project ``name``.
+
+    ``context`` sets template variables. The project appears whole or not at
+    all: it is rendered in a temporary directory next to the target and moved in.
+    With ``force`` an existing directory is rendered into, replacing the
+    template's files and leaving every other file alone. ``git=None`` makes an
+    initial commit when git is available and the target is not already inside
+    a repository; ``True`` requires it, ``False`` skips it.
+    """
+    tmpl = load_template(template)
+    names = derive_names(name)
+    values = build_context(tmpl, names, context or {})
+    names = Names(names.project_name, values["project_slug"], values["package_name"])
+
+    output = Path(os.path.abspath(os.fspath(output_dir)))
+    if any(marker in str(output) for marker in _JINJA_MARKERS):
+        raise InvalidInput(
+            f"--output-dir {str(output)!r} contains template markers ({{{{, {{% or {{#)"
+        )
+    if output.exists() and not output.is_dir():
+        raise OutputError(f"--output-dir {output} is not a directory")
+    target = output / names.project_slug
+    existing = _check_target(target, force)
+    git_plan = _plan_git(git, existing, output)
+    steps = [
+        f"cd {shlex.quote(_display_path(target))}",
+        *render_next_steps(tmpl, values),
+    ]
+
+    if dry_run:
+        with tempfile.TemporaryDirectory(prefix="flaskproto-dry-run-") as scratch:
+            rendered = _render(tmpl, values, Path(scratch))
+            files = _list_files(rendered)
+        return ProjectResult(target, names, tmpl.name, files, git_plan, True, steps)
+
+    created_dirs = _make_dirs(output)
+    scratch = None
+    try:
+        try:
+            scratch = Path(
+                tempfile.mkdtemp(prefix=f".{names.project_slug}-", dir=output)
+            )
+        except OSError as err:
+            raise OutputError(f"cannot write in {output}: {err.strerror}") from err
+        rendered = _render(tmpl, values, scratch)
+        _write_metadata(rendered, tmpl, values)
+        files = _list_files(rendered)
+        if git_plan == "initialised":
+            gitrepo.initial_commit(
+                rendered, values["author_name"], values["author_email"]
+            )
+        if existing:
+            _merge_into(rendered, target, files)
+        else:
+            _move_into_place(rendered, target)
+    except BaseException:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        for directory in reversed(created_dirs):
+            _remove_if_empty(directory)
+        raise
+    shutil.rmtree(scratch, ignore_errors=True)
+    return ProjectResult(target, names, tmpl.name, files, git_plan, False, steps)
+
+
+def _check_target(target: Path, force: bool) -> bool:
+    """Return whether ``target`` holds files; raise unless they may be kept."""
+    if target.is_symlink():
+        raise TargetExists(
+            f"{target} is a symbolic link; remove it or choose another name"
+        )
+    if not target.exists():
+        return False
+    if not target.is_dir():
+        raise TargetExists(
+            f"{target} exists and is not a directory; remove it or rename"
+        )
+    try:
+        has_files = any(os.scandir(target))
+    except OSError as err:
+        raise OutputError(f"cannot read {target}: {err.strerror}") from err
+    if has_files and not force:
+        raise TargetExists(
+            f"{target} already exists and is not empty; choose another name or"
+            " --output-dir, or pass --force to render into it"
+        )
+    return has_files
+
+
+def _plan_git(git: bool | None, existing: bool, output: Path) -> str:
+    """Return "initialised" if a repository will be made, else why not."""
+    if git is False:
+        return "skipped: --no-git"
+    if not gitrepo.git_available():
+        if git:
+            raise GitError("git is not on PATH; install it or pass --no-git")
+        return "skipped: git is not on PATH"
+    if existing:
+        return "skipped: the target directory already existed"
+    if git is None and output.is_dir() and gitrepo.inside_work_tree(output):
+        return "skipped: the output directory is inside a git repository"
+    return "initialised"
+
+
+def _render(tmpl: Template, values: Mapping[str, str], into: Path) -> Path:
+    """Render ``tmpl`` into a new directory under ``into`` and return it."""
+    from cookiecutter.exceptions import CookiecutterException
+    from cookiecutter.generate import generate_files
+    from jinja2 import TemplateError as JinjaError
+
+    settings = {k: v for k, v in tmpl.variables.items() if k.startswith("_")}
+    context = {"cookiecutter": {**settings, **values}}
+    try:
+        with extension_path(tmpl):
+            project = generate_files(
+                repo_dir=tmpl.path, context=context, output_dir=into
+            )
+    except (CookiecutterException, JinjaError) as err:
+        raise TemplateError(f"template {tmpl.name!r} failed to render: {err}") from err
+    except OSError as err:
+        raise OutputError(f"cannot write the project: {err}") from err
+    return Path(project)
+
+
+def _write_metadata(project: Path, tmpl: Template, values: Mapping[str, str]) -> None:
+    record = {
+        "flaskproto_version": __version__,
+        "template": tmpl.name,
+        "context": values,
+    }
+    text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+    try:
+        (project / METADATA_FILE).write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise OutputError(f"cannot write the project: {err}") from err
+
+
+def _list_files(root: Path) -> list[str]:
+    files = []
+    for directory, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not (directory == str(root) and d == ".git")]
+        base = Path(directory).relative_to(root)
+        files.extend((base / name).as_posix() for name in names)
+    return sorted(files)
+
+
+def _move_into_place(rendered: Path, target: Path) -> None:
+    # rename() is atomic and replaces only an empty directory, so a target
+    # that filled up in the meantime is refused, never merged into.
+    try:
+        os.rename(rendered, target)
+    except OSError as err:
+        if target.exists():
+            raise TargetExists(
+                f"{target} appeared while the project was rendered; nothing was written"
+            ) from err
+        raise OutputError(f"cannot create {target}: {err.strerror}") from err
+
+
+def _merge_into(rendered: Path, target: Path, files: list[str]) -> None:
+    """Move the rendered files into an existing ``target`` (``--force``)."""
+    for rel in files:
+        destination = target / rel
+        for parent in Path(rel).parents:
+            directory = target / parent
+            if directory.is_symlink() or (
+                directory.exists() and not directory.is_dir()
+            ):
+                raise OutputError(
+                    f"--force would write through {directory}, which is not a plain"
+                    " directory; move it away first"
+                )
+        if destination.is_dir() and not destination.is_symlink():
+            raise OutputError(f"--force would replace the directory {destination}")
+    try:
+        for rel in files:
+            destination = target / rel
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(rendered / rel, destination)
+    except OSError as err:
+        raise OutputError(f"cannot write into {target}: {err}") from err
+
+
+def _make_dirs(path: Path) -> list[Path]:
+    """Create ``path`` and missing parents; return those created, outermost first."""
+    missing = []
+    for candidate in [path, *path.parents]:
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot create {path}: {err.strerror}") from err
+    return list(reversed(missing))
+
+
+def _remove_if_empty(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        directory.rmdir()
+
+
+def _display_path(path: Path) -> str:
+    """Return ``path`` relative to the working directory when it is below it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

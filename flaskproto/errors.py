@@ -1,0 +1,50 @@
+"""The errors a user can cause, each with its documented exit code."""
+
+
+class FlaskprotoError(Exception):
+    """Base of every error flaskproto reports without a traceback."""
+
+    exit_code = 1
+
+
+class InvalidInput(FlaskprotoError):
+    """A name, option or template variable is not acceptable."""
+
+    exit_code = 2
+
+
+class TargetExists(FlaskprotoError):
+    """The project directory exists and is not empty."""
+
+    exit_code = 3
+
+
+class OutputError(FlaskprotoError):
+    """The project cannot be written where it was asked to go."""
+
+    exit_code = 4
+
+
+class TemplateError(FlaskprotoError):
+    """The template is missing or cannot be rendered."""
+
+    exit_code = 5
+
+
+class GitError(FlaskprotoError):
+    """The initial git commit failed."""
+
+    exit_code = 6
+
+
+#: Exit codes as documented in ``flaskproto new --help`` and the README.
+EXIT_CODES = {
+    0: "success",
+    1: "unexpected internal error (a bug: please report it with the traceback)",
+    InvalidInput.exit_code: "bad usage or input: name, option or --set value",
+    TargetExists.exit_code: "the target directory exists and is not empty",
+    OutputError.exit_code: "the output cannot be written (permissions, disk, path)",
+    TemplateError.exit_code: "the template is missing or cannot be rendered",
+    GitError.exit_code: "git failed to make the initial commit",
+    130: "interrupted (Ctrl-C or SIGTERM); nothing was left behind",
+}

@@ -1,0 +1,69 @@
+import pytest
+
+from {{ cookiecutter.package_name }} import create_app
+from {{ cookiecutter.package_name }}.config import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in ("FLASK_SECRET_KEY", "FLASK_DEBUG", "FLASK_TESTING"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_start_up_refuses_a_missing_secret_key():
+    with pytest.raises(ConfigError, match="FLASK_SECRET_KEY is not set"):
+        create_app()
+
+
+def test_start_up_refuses_a_short_secret_key(monkeypatch):
+    monkeypatch.setenv("FLASK_SECRET_KEY", "too-short")
+    with pytest.raises(ConfigError, match="FLASK_SECRET_KEY is too short"):
+        create_app()
+
+
+def test_a_numeric_secret_key_is_kept_as_text(monkeypatch):
+    secret = "0123456789" * 4
+    monkeypatch.setenv("FLASK_SECRET_KEY", secret)
+    assert create_app().config["SECRET_KEY"] == secret
+
+
+def test_environment_overrides_defaults(monkeypatch):
+    monkeypatch.setenv("FLASK_SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("FLASK_MAX_CONTENT_LENGTH", "2048")
+    assert create_app().config["MAX_CONTENT_LENGTH"] == 2048
+
+
+def test_debug_uses_a_random_key_and_warns(monkeypatch, capsys):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    first, second = create_app(), create_app()
+    assert len(first.config["SECRET_KEY"]) >= 32
+    assert first.config["SECRET_KEY"] != second.config["SECRET_KEY"]
+    assert "FLASK_SECRET_KEY is not set" in capsys.readouterr().out
+
+
+def test_session_cookie_is_secure_httponly_and_lax(app):
+    @app.get("/remember")
+    def remember():
+        from flask import session
+
+        session["seen"] = True
+        return "ok"
+
+    cookie = app.test_client().get("/remember").headers["Set-Cookie"]
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_request_body_size_is_limited(app, client):
+    @app.post("/upload")
+    def upload():
+        from flask import request
+
+        return {"size": len(request.get_data())}
+
+    assert client.post("/upload", data=b"x" * 1024).json == {"size": 1024}
+    too_big = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post("/upload", data=too_big)
+    assert response.status_code == 413
+    assert response.json["status"] == 413
