@@ -139,7 +139,8 @@ def _check_target(target: Path, force: bool) -> bool:
             f"{target} exists and is not a directory; remove it or rename"
         )
     try:
-        has_files = any(os.scandir(target))
+        with os.scandir(target) as entries:
+            has_files = any(entries)
     except OSError as err:
         raise OutputError(f"cannot read {target}: {err.strerror}") from err
     if has_files and not force:

@@ -96,8 +96,8 @@ def check_slug(slug: str) -> None:
     """Raise InvalidInput unless ``slug`` is a usable directory/distribution name."""
     if len(slug) > MAX_NAME_LENGTH or not _SLUG.fullmatch(slug):
         raise InvalidInput(
-            f"the project name gives the directory name {slug!r}, which does not"
-            f" start with a letter: {RULE}"
+            f"the directory name {slug!r} cannot be used: it must start with a"
+            f" letter and hold lowercase letters, digits and '-'; {RULE}"
         )
 
 

@@ -1,0 +1,98 @@
+import os
+import subprocess
+import sys
+import venv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+# Pip's cache lives in the real home; the tests run with a scratch HOME.
+PIP_ENV = {
+    "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR")
+    or str(Path.home() / ".cache" / "pip"),
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch, tmp_path_factory):
+    """Give each test its own HOME and no FLASK_* or git settings of the user."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
+    for name in list(os.environ):
+        if name.startswith(("FLASK_", "GIT_AUTHOR", "GIT_COMMITTER")):
+            monkeypatch.delenv(name)
+    return home
+
+
+@dataclass
+class Venv:
+    """A virtualenv the tests install generated services into."""
+
+    path: Path
+
+    def bin(self, name: str) -> str:
+        return str(self.path / "bin" / name)
+
+    def run(self, *args: str, cwd: Path | None = None, timeout: float = 600):
+        return subprocess.run(
+            list(args),
+            cwd=cwd,
+            env={**os.environ, **PIP_ENV},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def pip(self, *args: str, cwd: Path | None = None):
+        result = self.run(
+            self.bin("python"), "-m", "pip", "install", "-q", *args, cwd=cwd
+        )
+        assert result.returncode == 0, result.stderr
+        return result
+
+    def install_service(self, project: Path) -> None:
+        """Install a generated service quickly, its dependencies being present."""
+        self.pip("--no-deps", "--no-build-isolation", "-e", str(project))
+
+
+@pytest.fixture(scope="session")
+def fresh_venv(tmp_path_factory) -> Venv:
+    """A virtualenv with flaskproto installed from a wheel built from this tree."""
+    path = tmp_path_factory.mktemp("venv") / "env"
+    venv.create(path, with_pip=True)
+    env = Venv(path)
+    env.pip(str(REPO), "hatchling")
+    return env
+
+
+@pytest.fixture(scope="session")
+def service_venv(fresh_venv, tmp_path_factory) -> Venv:
+    """``fresh_venv`` plus a generated service installed with its test extra.
+
+    This is the first install of a generated service, done as a user does it:
+    from its own pyproject.toml, dependencies and all.
+    """
+    where = tmp_path_factory.mktemp("first-service")
+    result = fresh_venv.run(fresh_venv.bin("flaskproto"), "new", "First", cwd=where)
+    assert result.returncode == 0, result.stderr
+    fresh_venv.pip(f"{where / 'first'}[test]")
+    return fresh_venv
+
+
+def run_flaskproto(*args: str, cwd: Path, timeout: float = 60, **kwargs):
+    """Run the flaskproto of this test environment as a separate process."""
+    return subprocess.run(
+        [sys.executable, "-m", "flaskproto", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
+    )
