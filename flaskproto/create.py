@@ -183,6 +183,10 @@ def _render(tmpl: Template, values: Mapping[str, str], into: Path) -> Path:
         raise TemplateError(f"template {tmpl.name!r} failed to render: {err}") from err
     except OSError as err:
         raise OutputError(f"cannot write the project: {err}") from err
+    # pip byte-compiles an installed template's .py files; the caches are not
+    # template content and must not reach the project.
+    for cache in sorted(Path(project).rglob("__pycache__"), reverse=True):
+        shutil.rmtree(cache)
     return Path(project)
 
 

@@ -58,7 +58,7 @@ class Venv:
 
     def install_service(self, project: Path) -> None:
         """Install a generated service quickly, its dependencies being present."""
-        self.pip("--no-deps", "--no-build-isolation", "-e", str(project))
+        self.pip("--no-deps", "--no-build-isolation", str(project))
 
 
 @pytest.fixture(scope="session")
@@ -85,14 +85,18 @@ def service_venv(fresh_venv, tmp_path_factory) -> Venv:
     return fresh_venv
 
 
-def run_flaskproto(*args: str, cwd: Path, timeout: float = 60, **kwargs):
+@pytest.fixture
+def run_flaskproto():
     """Run the flaskproto of this test environment as a separate process."""
-    return subprocess.run(
-        [sys.executable, "-m", "flaskproto", *args],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        **kwargs,
-    )
+
+    def run(*args: str, cwd: Path, timeout: float = 60):
+        return subprocess.run(
+            [sys.executable, "-m", "flaskproto", *args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    return run

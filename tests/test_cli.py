@@ -1,0 +1,212 @@
+"""The command line: exit codes, messages on stderr, --json, --dry-run, --force."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from flaskproto import __version__
+from flaskproto.cli import cli
+
+
+@pytest.fixture
+def invoke(tmp_path):
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, [*args], catch_exceptions=False)
+
+    return invoke
+
+
+def test_version(invoke):
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"flaskproto {__version__}\n"
+
+
+@pytest.mark.parametrize("args", [[], ["new"]], ids=["main", "new"])
+def test_help(invoke, args):
+    result = invoke(*args, "--help")
+    assert result.exit_code == 0
+    assert "Usage:" in result.stdout
+
+
+def test_new_help_lists_every_exit_code(invoke):
+    text = invoke("new", "--help").stdout
+    for code in ("0", "2", "3", "4", "5", "6", "130"):
+        assert f"\n    {code} " in text
+
+
+def test_new_prints_where_and_next_steps(invoke, tmp_path):
+    result = invoke("new", "Order Service", "-o", str(tmp_path), "--no-git")
+    assert result.exit_code == 0, result.stderr
+    assert f"at {tmp_path / 'order-service'}" in result.stdout
+    assert "directory order-service, package order_service" in result.stdout
+    assert "Next steps:" in result.stdout
+    assert "pytest" in result.stdout
+    assert result.stderr == ""
+    assert (tmp_path / "order-service" / "src" / "order_service").is_dir()
+
+
+def test_json_prints_one_object_and_nothing_else(invoke, tmp_path):
+    result = invoke("new", "Order Service", "-o", str(tmp_path), "--json", "--no-git")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["path"] == str(tmp_path / "order-service")
+    assert data["project_name"] == "Order Service"
+    assert data["package_name"] == "order_service"
+    assert data["dry_run"] is False
+    assert data["git"] == "skipped: --no-git"
+    assert "pyproject.toml" in data["files"]
+    assert data["next_steps"][0] == f"cd {tmp_path / 'order-service'}"
+
+
+def test_set_reaches_the_project(invoke, tmp_path):
+    result = invoke(
+        "new",
+        "Order Service",
+        "-o",
+        str(tmp_path),
+        "--no-git",
+        "--set",
+        "description=Takes orders.",
+        "--set",
+        "author_name=Ada",
+    )
+    assert result.exit_code == 0
+    pyproject = (tmp_path / "order-service" / "pyproject.toml").read_text()
+    assert 'description = "Takes orders."' in pyproject
+    assert 'name = "Ada"' in pyproject
+
+
+def test_dry_run_lists_files_and_writes_nothing(invoke, tmp_path):
+    result = invoke("new", "Order Service", "-o", str(tmp_path / "out"), "--dry-run")
+    assert result.exit_code == 0
+    assert "Would create" in result.stdout
+    assert "  src/order_service/__init__.py\n" in result.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_dry_run_json(invoke, tmp_path):
+    result = invoke("new", "x1", "-o", str(tmp_path), "--dry-run", "--json")
+    data = json.loads(result.stdout)
+    assert data["dry_run"] is True
+    assert "src/x1/hello.py" in data["files"]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["new", "class"], 2, "Python keyword"),
+        (["new", "a/b"], 2, "looks like a path"),
+        (["new", "x1", "--set", "nope"], 2, "KEY=VALUE"),
+        (["new", "x1", "--set", "descripton=x"], 2, "did you mean 'description'"),
+        (["new", "x1", "--set", "version=banana"], 2, "not a release number"),
+    ],
+    ids=["keyword", "path", "malformed-set", "unknown-variable", "bad-version"],
+)
+def test_bad_input_exits_2_with_one_line(invoke, tmp_path, args, code, message):
+    result = invoke(*args, "-o", str(tmp_path))
+    assert result.exit_code == code
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ")
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_option_is_a_usage_error(invoke):
+    result = invoke("new", "x1", "--colour")
+    assert result.exit_code == 2
+    assert "No such option" in result.stderr
+
+
+def test_existing_directory_exits_3_and_force_renders_into_it(invoke, tmp_path):
+    target = tmp_path / "order-service"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    refused = invoke("new", "Order Service", "-o", str(tmp_path))
+    assert refused.exit_code == 3
+    assert "--force" in refused.stderr
+    assert [p.name for p in target.iterdir()] == ["keep.txt"]
+
+    forced = invoke("new", "Order Service", "-o", str(tmp_path), "--force")
+    assert forced.exit_code == 0
+    assert (target / "keep.txt").read_text() == "mine"
+    assert (target / "pyproject.toml").is_file()
+    assert "git: skipped: the target directory already existed" in forced.stdout
+
+
+def test_output_dir_that_is_a_file_exits_4(invoke, tmp_path):
+    (tmp_path / "f").write_text("")
+    result = invoke("new", "x1", "-o", str(tmp_path / "f" / "sub"))
+    assert result.exit_code == 4
+    assert result.stderr.startswith("Error: cannot create")
+
+
+def test_python_dash_m_and_no_stdin(tmp_path):
+    # stdin is a pipe that is never written to or closed: a prompt would hang.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flaskproto", "new", "Order Service", "--json"],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert json.loads(stdout)["git"] == "initialised"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["int", "term"])
+def test_signal_during_generation_leaves_nothing(tmp_path, signum):
+    # A git that hangs holds generation at its last step until the signal comes.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    started = tmp_path / "git-started"
+    (bin_dir / "git").write_text(f"#!/bin/sh\ntouch {started}\nexec sleep 60\n")
+    (bin_dir / "git").chmod(0o755)
+    output = tmp_path / "out"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flaskproto",
+            "new",
+            "Order Service",
+            "-o",
+            str(output),
+            "--git",
+        ],
+        env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert started.exists(), "generation never reached git"
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr == "Error: interrupted; nothing was left behind\n"
+    assert not output.exists()
+
+
+def test_subprocess_error_message_has_no_traceback(tmp_path, run_flaskproto):
+    result = run_flaskproto("new", "flask", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: the package name 'flask' cannot be used")

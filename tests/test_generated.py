@@ -1,0 +1,242 @@
+"""The generated service: clean code, same as plain cookiecutter's, and working.
+
+These tests install what they generate into a real virtualenv, run the
+service's own test suite there and serve it with gunicorn.
+"""
+
+import ast
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from flaskproto import create_project
+from flaskproto.create import METADATA_FILE
+from flaskproto.templates import load_template
+
+RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent)) or "ruff"
+HOSTILE_NAME = 'Bob\'s "Quoted" API'
+HOSTILE_DESCRIPTION = (
+    'Says "hi" & \'bye\' \\ {{ 7*7 }} {% raw %} """\nsecond line\n# not a heading'
+)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+def ruff(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [RUFF, *args, "--no-cache", "."], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def assert_ruff_clean(project: Path) -> None:
+    check = ruff("check", cwd=project)
+    assert check.returncode == 0, check.stdout
+    fmt = ruff("format", "--check", cwd=project)
+    assert fmt.returncode == 0, fmt.stdout
+
+
+def test_generated_tree_is_clean_and_fully_rendered(tmp_path):
+    project = create_project("Order Service", tmp_path, git=False).path
+    assert_ruff_clean(project)
+    for path, content in tree(project).items():
+        text = content.decode("utf-8")
+        for marker in ("{{", "{%", "{#", "cookiecutter"):
+            assert marker not in text, f"{marker!r} left in {path}"
+        if path.endswith(".py"):
+            compile(text, path, "exec")
+
+
+def test_plain_cookiecutter_makes_the_same_project(tmp_path):
+    values = ["description=Takes orders.", "author_name=Ada", "version=1.2.3"]
+    cookiecutter = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            str(load_template().path),
+            "--no-input",
+            "-o",
+            str(tmp_path / "plain"),
+            "project_name=Café Orders",
+            *values,
+        ],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert cookiecutter.returncode == 0, cookiecutter.stderr
+    ours = create_project(
+        "Café Orders",
+        tmp_path / "ours",
+        context=dict(v.split("=", 1) for v in values),
+        git=False,
+    )
+    expected = tree(ours.path)
+    del expected[METADATA_FILE]
+    assert tree(tmp_path / "plain" / "cafe-orders") == expected
+
+
+def test_hostile_values_land_as_data(tmp_path):
+    project = create_project(
+        HOSTILE_NAME, tmp_path, context={"description": HOSTILE_DESCRIPTION}, git=False
+    ).path
+    package = project / "src" / "bob_s_quoted_api"
+
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["description"] == HOSTILE_DESCRIPTION
+
+    config = ast.parse((package / "config.py").read_text())
+    defaults = next(
+        node.value
+        for node in config.body
+        if isinstance(node, ast.AnnAssign) and node.target.id == "DEFAULTS"
+    )
+    assert ast.literal_eval(defaults.values[0]) == HOSTILE_NAME
+
+    readme = (project / "README.md").read_text()
+    assert "\\{\\{ 7\\*7 \\}\\}" in readme
+    assert "\n\\# not a heading" in readme
+
+    record = json.loads((project / METADATA_FILE).read_text())
+    assert record["context"]["description"] == HOSTILE_DESCRIPTION
+    assert_ruff_clean(project)
+
+
+@pytest.fixture(scope="module")
+def installed_service(service_venv, tmp_path_factory):
+    """A generated service with hostile values, installed in the test virtualenv."""
+    where = tmp_path_factory.mktemp("service")
+    project = create_project(
+        HOSTILE_NAME, where, context={"description": HOSTILE_DESCRIPTION}
+    ).path
+    service_venv.install_service(project)
+    return project
+
+
+def test_generated_test_suite_passes(service_venv, installed_service):
+    result = service_venv.run(
+        service_venv.bin("python"),
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        cwd=installed_service,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = result.stdout.strip().splitlines()[-1]
+    passed = re.match(r"(\d+) passed in ", summary)
+    assert passed, summary
+    assert int(passed.group(1)) >= 20
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(venv, project: Path, port: int, secret: str | None, log: Path):
+    env = {**os.environ, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
+    env.pop("FLASK_SECRET_KEY", None)
+    if secret is not None:
+        env["FLASK_SECRET_KEY"] = secret
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [venv.bin("gunicorn"), "bob_s_quoted_api:create_app()"],
+            cwd=project,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def test_gunicorn_serves_the_service(service_venv, installed_service, tmp_path):
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    server = start_gunicorn(service_venv, installed_service, port, "1" * 40, log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/healthz", timeout=2
+                ) as response:
+                    health = json.load(response)
+                break
+            except OSError:
+                assert server.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+        assert health == {"status": "ok", "service": HOSTILE_NAME}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            assert response.read() == b"Hello World!"
+            assert response.headers["Content-Type"].startswith("text/plain")
+            assert response.headers["X-Frame-Options"] == "DENY"
+            assert len(response.headers["X-Request-ID"]) == 32
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/missing", timeout=5)
+        assert missing.value.code == 404
+        assert json.load(missing.value)["error"] == "Not Found"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert f"Listening at: http://127.0.0.1:{port}" in log.read_text()
+
+
+def test_gunicorn_refuses_to_start_without_a_secret(
+    service_venv, installed_service, tmp_path
+):
+    log = tmp_path / "gunicorn.log"
+    server = start_gunicorn(service_venv, installed_service, free_port(), None, log)
+    try:
+        assert server.wait(timeout=60) != 0
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
+    assert "FLASK_SECRET_KEY is not set" in log.read_text()
+
+
+def test_wheel_install_works_from_an_unrelated_directory(fresh_venv, tmp_path):
+    where = fresh_venv.run(
+        fresh_venv.bin("python"),
+        "-c",
+        "import flaskproto.templates as t; print(t.templates_root())",
+        cwd=tmp_path,
+    )
+    assert where.returncode == 0, where.stderr
+    root = Path(where.stdout.strip())
+    assert "site-packages" in root.parts
+    result = fresh_venv.run(
+        fresh_venv.bin("flaskproto"),
+        "new",
+        "Order Service",
+        "--no-git",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    from_wheel = tree(tmp_path / "order-service")
+    from_source = tree(
+        create_project("Order Service", tmp_path / "src", git=False).path
+    )
+    assert from_wheel == from_source
