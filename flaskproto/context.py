@@ -99,6 +99,8 @@ def build_context(
 def render_next_steps(template: Template, context: Mapping[str, str]) -> list[str]:
     """Return the template's ``_next_steps`` commands for this project."""
     steps = template.variables.get("_next_steps", [])
+    if not isinstance(steps, list):
+        raise TemplateError(f"_next_steps in template {template.name!r} must be a list")
     if not steps:
         return []
     env = _environment(template)

@@ -91,13 +91,13 @@ def create_project(
     ]
 
     if dry_run:
-        with tempfile.TemporaryDirectory(prefix="flaskproto-dry-run-") as scratch:
-            rendered = _render(tmpl, values, Path(scratch))
+        with tempfile.TemporaryDirectory(prefix="flaskproto-dry-run-") as dry:
+            rendered = _render(tmpl, values, Path(dry))
             files = _list_files(rendered)
         return ProjectResult(target, names, tmpl.name, files, git_plan, True, steps)
 
     created_dirs = _make_dirs(output)
-    scratch = None
+    scratch: Path | None = None
     try:
         try:
             scratch = Path(
@@ -204,7 +204,7 @@ def _write_metadata(project: Path, tmpl: Template, values: Mapping[str, str]) ->
 
 
 def _list_files(root: Path) -> list[str]:
-    files = []
+    files: list[str] = []
     for directory, dirs, names in os.walk(root):
         dirs[:] = [d for d in dirs if not (directory == str(root) and d == ".git")]
         base = Path(directory).relative_to(root)

