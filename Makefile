@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo test lint clean
+.PHONY: demo test test-matrix clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+## test-matrix: generate every valid feature combination and run each one's own tests
+test-matrix: $(VENV)/.installed-test
+	FLASKPROTO_MATRIX=full $(BIN)/python -m pytest tests/test_combinations.py
 
 clean:
 	rm -rf $(VENV) build

@@ -69,6 +69,14 @@ def cli() -> None:
     help="Set a template variable, e.g. --set description='Orders API'. Repeatable.",
 )
 @click.option(
+    "--with",
+    "features",
+    multiple=True,
+    metavar="FEATURE[,FEATURE...]",
+    help="Add features, e.g. --with db,api; what they require comes too."
+    " Repeatable. See: flaskproto features.",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Render into an existing directory, replacing the template's own files"
@@ -98,6 +106,7 @@ def new(
     name: str,
     output_dir: Path,
     assignments: tuple[str, ...],
+    features: tuple[str, ...],
     force: bool,
     dry_run: bool,
     as_json: bool,
@@ -111,11 +120,13 @@ def new(
     """
     from .context import parse_assignments
     from .create import create_project
+    from .features import split_names
 
     result = create_project(
         name,
         output_dir,
         context=parse_assignments(assignments),
+        features=split_names(features),
         force=force,
         dry_run=dry_run,
         git=git,
@@ -128,8 +139,10 @@ def new(
         f"{names.project_name}"
         f" (directory {names.project_slug}, package {names.package_name})"
     )
+    features_line = _describe_features(result.features.names, result.features.added)
     if result.dry_run:
         click.echo(f"Would create {what} at {result.path}, {len(result.files)} files:")
+        click.echo(features_line)
         for path in result.files:
             click.echo(f"  {path}")
         git_state = (
@@ -138,10 +151,45 @@ def new(
         click.echo(f"git: {git_state}")
         return
     click.echo(f"Created {what} at {result.path}")
+    click.echo(f"  {features_line}")
     click.echo(f"  {len(result.files)} files; git: {result.git}")
     click.echo("\nNext steps:")
     for step in result.next_steps:
         click.echo(f"  {step}")
+
+
+def _describe_features(names: list[str], added: dict[str, str]) -> str:
+    if not names:
+        return "features: none (add some with --with; see flaskproto features)"
+    notes = [f"{name} for {added[name]}" for name in names if name in added]
+    extra = f" (added: {', '.join(notes)})" if notes else ""
+    return f"features: {', '.join(names)}{extra}"
+
+
+@cli.command("features", short_help="List the features --with can add.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
+)
+@_reports_errors
+def features_command(as_json: bool) -> None:
+    """List each feature of the service template: what it does, the packages it
+    adds and the features it requires."""
+    from .features import catalogue
+    from .templates import load_template
+
+    features = catalogue(load_template())
+    if as_json:
+        data = {"features": [feature.to_dict() for feature in features.values()]}
+        click.echo(json.dumps(data))
+        return
+    width = max((len(name) for name in features), default=0)
+    for feature in features.values():
+        click.echo(f"{feature.name:<{width}}  {feature.help}")
+        details = [f"adds {', '.join(feature.packages)}"] if feature.packages else []
+        if feature.requires:
+            details.append(f"requires {', '.join(feature.requires)}")
+        if details:
+            click.echo(f"{'':<{width}}  ({'; '.join(details)})")
 
 
 def _terminate(signum: int, frame: object) -> NoReturn:

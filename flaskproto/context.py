@@ -5,10 +5,11 @@ from __future__ import annotations
 import difflib
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 
 from .errors import InvalidInput, TemplateError
+from .features import VARIABLE_PREFIX, catalogue
 from .naming import Names, check_package_name, check_slug
 from .templates import Template
 
@@ -60,17 +61,24 @@ def parse_assignments(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
 
 
 def build_context(
-    template: Template, names: Names, overrides: Mapping[str, str]
-) -> dict[str, str]:
+    template: Template,
+    names: Names,
+    overrides: Mapping[str, str],
+    features: Iterable[str] = (),
+) -> dict[str, object]:
     """Return every public variable of ``template`` with its value for this project.
 
+    ``features`` are switched on through their ``with_<feature>`` variables.
     User values are taken as data and never rendered; only the template's own
     defaults that are Jinja expressions are rendered, with cookiecutter's engine.
     """
     variables = template.public_variables
+    switches = {
+        f.variable: f.name in set(features) for f in catalogue(template).values()
+    }
     for key, value in overrides.items():
-        _check_override(key, value, variables)
-    context: dict[str, str] = {}
+        _check_override(key, value, variables, switches)
+    context: dict[str, object] = {}
     derived = {
         "project_name": names.project_name,
         "project_slug": names.project_slug,
@@ -78,6 +86,9 @@ def build_context(
     }
     env = None
     for key, default in variables.items():
+        if key in switches:
+            context[key] = switches[key]
+            continue
         if key in overrides:
             value = overrides[key]
         elif key in derived:
@@ -96,7 +107,7 @@ def build_context(
     return context
 
 
-def render_next_steps(template: Template, context: Mapping[str, str]) -> list[str]:
+def render_next_steps(template: Template, context: Mapping[str, object]) -> list[str]:
     """Return the template's ``_next_steps`` commands for this project."""
     steps = template.variables.get("_next_steps", [])
     if not isinstance(steps, list):
@@ -107,11 +118,16 @@ def render_next_steps(template: Template, context: Mapping[str, str]) -> list[st
     return [_render_default(env, "_next_steps", str(step), context) for step in steps]
 
 
-def _check_override(key: str, value: str, variables: Mapping[str, object]) -> None:
+def _check_override(
+    key: str, value: str, variables: Mapping[str, object], switches: Mapping[str, bool]
+) -> None:
     if key in NAME_VARIABLES:
         raise InvalidInput(f"--set {key}=... is not allowed: {key} is NAME itself")
+    if key in switches:
+        feature = key.removeprefix(VARIABLE_PREFIX)
+        raise InvalidInput(f"--set {key}=... is not allowed: use --with {feature}")
     if key not in variables:
-        known = [k for k in variables if k not in NAME_VARIABLES]
+        known = [k for k in variables if k not in NAME_VARIABLES and k not in switches]
         close = difflib.get_close_matches(key, known, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise InvalidInput(
@@ -137,7 +153,7 @@ def _environment(template: Template):
         )
 
 
-def _render_default(env, key: str, default: str, context: Mapping[str, str]) -> str:
+def _render_default(env, key: str, default: str, context: Mapping[str, object]) -> str:
     from jinja2 import TemplateError as JinjaError
 
     try:

@@ -8,13 +8,14 @@ import os
 import shlex
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__, gitrepo
 from .context import build_context, extension_path, render_next_steps
 from .errors import GitError, InvalidInput, OutputError, TargetExists, TemplateError
+from .features import Selection, select
 from .naming import Names, derive_names
 from .templates import DEFAULT_TEMPLATE, Template, load_template
 
@@ -33,6 +34,8 @@ class ProjectResult:
     files: list[str]
     #: "initialised", or why the repository was not made.
     git: str
+    #: Features switched on, in catalogue order, and those added as requirements.
+    features: Selection = field(default_factory=lambda: Selection([]))
     dry_run: bool = False
     next_steps: list[str] = field(default_factory=list)
 
@@ -44,6 +47,8 @@ class ProjectResult:
             "project_slug": self.names.project_slug,
             "package_name": self.names.package_name,
             "template": self.template,
+            "features": self.features.names,
+            "added_features": self.features.added,
             "files": self.files,
             "git": self.git,
             "dry_run": self.dry_run,
@@ -56,6 +61,7 @@ def create_project(
     output_dir: str | os.PathLike[str] = ".",
     *,
     context: Mapping[str, str] | None = None,
+    features: Iterable[str] = (),
     template: str = DEFAULT_TEMPLATE,
     force: bool = False,
     dry_run: bool = False,
@@ -63,7 +69,8 @@ def create_project(
 ) -> ProjectResult:
     """Render ``template`` into ``output_dir/<project-slug>`` for project ``name``.
 
-    ``context`` sets template variables. The project appears whole or not at
+    ``context`` sets template variables; ``features`` switches on features of
+    the template, with what they require. The project appears whole or not at
     all: it is rendered in a temporary directory next to the target and moved in.
     With ``force`` an existing directory is rendered into, replacing the
     template's files and leaving every other file alone. ``git=None`` makes an
@@ -72,8 +79,11 @@ def create_project(
     """
     tmpl = load_template(template)
     names = derive_names(name)
-    values = build_context(tmpl, names, context or {})
-    names = Names(names.project_name, values["project_slug"], values["package_name"])
+    selection = select(tmpl, list(features))
+    values = build_context(tmpl, names, context or {}, selection.names)
+    names = Names(
+        names.project_name, str(values["project_slug"]), str(values["package_name"])
+    )
 
     output = Path(os.path.abspath(os.fspath(output_dir)))
     if any(marker in str(output) for marker in _JINJA_MARKERS):
@@ -94,7 +104,9 @@ def create_project(
         with tempfile.TemporaryDirectory(prefix="flaskproto-dry-run-") as dry:
             rendered = _render(tmpl, values, Path(dry))
             files = _list_files(rendered)
-        return ProjectResult(target, names, tmpl.name, files, git_plan, True, steps)
+        return ProjectResult(
+            target, names, tmpl.name, files, git_plan, selection, True, steps
+        )
 
     created_dirs = _make_dirs(output)
     scratch: Path | None = None
@@ -106,11 +118,11 @@ def create_project(
         except OSError as err:
             raise OutputError(f"cannot write in {output}: {err.strerror}") from err
         rendered = _render(tmpl, values, scratch)
-        _write_metadata(rendered, tmpl, values)
+        _write_metadata(rendered, tmpl, values, selection)
         files = _list_files(rendered)
         if git_plan == "initialised":
             gitrepo.initial_commit(
-                rendered, values["author_name"], values["author_email"]
+                rendered, str(values["author_name"]), str(values["author_email"])
             )
         if existing:
             _merge_into(rendered, target, files)
@@ -123,7 +135,9 @@ def create_project(
             _remove_if_empty(directory)
         raise
     shutil.rmtree(scratch, ignore_errors=True)
-    return ProjectResult(target, names, tmpl.name, files, git_plan, False, steps)
+    return ProjectResult(
+        target, names, tmpl.name, files, git_plan, selection, False, steps
+    )
 
 
 def _check_target(target: Path, force: bool) -> bool:
@@ -166,7 +180,7 @@ def _plan_git(git: bool | None, existing: bool, output: Path) -> str:
     return "initialised"
 
 
-def _render(tmpl: Template, values: Mapping[str, str], into: Path) -> Path:
+def _render(tmpl: Template, values: Mapping[str, object], into: Path) -> Path:
     """Render ``tmpl`` into a new directory under ``into`` and return it."""
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.generate import generate_files
@@ -176,8 +190,10 @@ def _render(tmpl: Template, values: Mapping[str, str], into: Path) -> Path:
     context = {"cookiecutter": {**settings, **values}}
     try:
         with extension_path(tmpl):
+            # The template's hooks only tidy up after plain cookiecutter; that
+            # is done here, in process.
             project = generate_files(
-                repo_dir=tmpl.path, context=context, output_dir=into
+                repo_dir=tmpl.path, context=context, output_dir=into, accept_hooks=False
             )
     except (CookiecutterException, JinjaError) as err:
         raise TemplateError(f"template {tmpl.name!r} failed to render: {err}") from err
@@ -187,13 +203,26 @@ def _render(tmpl: Template, values: Mapping[str, str], into: Path) -> Path:
     # template content and must not reach the project.
     for cache in sorted(Path(project).rglob("__pycache__"), reverse=True):
         shutil.rmtree(cache)
+    _remove_empty_dirs(Path(project))
     return Path(project)
 
 
-def _write_metadata(project: Path, tmpl: Template, values: Mapping[str, str]) -> None:
+def _remove_empty_dirs(root: Path) -> None:
+    """Remove directories left empty because their files belong to other features."""
+    for directory, _, _ in os.walk(root, topdown=False):
+        with os.scandir(directory) as entries:
+            empty = not any(entries)
+        if empty and directory != str(root):
+            os.rmdir(directory)
+
+
+def _write_metadata(
+    project: Path, tmpl: Template, values: Mapping[str, object], selection: Selection
+) -> None:
     record = {
         "flaskproto_version": __version__,
         "template": tmpl.name,
+        "features": selection.names,
         "context": values,
     }
     text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"

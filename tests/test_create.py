@@ -41,7 +41,8 @@ def test_metadata_records_how_it_was_made(tmp_path):
     assert record["template"] == "service"
     assert record["context"]["project_name"] == "Order Service"
     assert record["context"]["description"] == "Orders."
-    assert set(record["context"]) == {
+    assert record["features"] == []
+    assert {
         "project_name",
         "project_slug",
         "package_name",
@@ -50,6 +51,9 @@ def test_metadata_records_how_it_was_made(tmp_path):
         "author_email",
         "version",
         "python_version",
+    } <= set(record["context"])
+    assert {k for k, v in record["context"].items() if k.startswith("with_")} == {
+        k for k, v in record["context"].items() if v is False
     }
 
 

@@ -7,7 +7,6 @@ service's own test suite there and serve it with gunicorn.
 import ast
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -19,48 +18,22 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import assert_fully_rendered, assert_ruff_clean, assert_suite_passes, tree
 
 from flaskproto import create_project
 from flaskproto.create import METADATA_FILE
 from flaskproto.templates import load_template
 
-RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent)) or "ruff"
 HOSTILE_NAME = 'Bob\'s "Quoted" API'
 HOSTILE_DESCRIPTION = (
     'Says "hi" & \'bye\' \\ {{ 7*7 }} {% raw %} """\nsecond line\n# not a heading'
 )
 
 
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
-
-
-def ruff(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [RUFF, *args, "--no-cache", "."], cwd=cwd, capture_output=True, text=True
-    )
-
-
-def assert_ruff_clean(project: Path) -> None:
-    check = ruff("check", cwd=project)
-    assert check.returncode == 0, check.stdout
-    fmt = ruff("format", "--check", cwd=project)
-    assert fmt.returncode == 0, fmt.stdout
-
-
 def test_generated_tree_is_clean_and_fully_rendered(tmp_path):
     project = create_project("Order Service", tmp_path, git=False).path
     assert_ruff_clean(project)
-    for path, content in tree(project).items():
-        text = content.decode("utf-8")
-        for marker in ("{{", "{%", "{#", "cookiecutter"):
-            assert marker not in text, f"{marker!r} left in {path}"
-        if path.endswith(".py"):
-            compile(text, path, "exec")
+    assert_fully_rendered(project)
 
 
 def test_plain_cookiecutter_makes_the_same_project(tmp_path):
@@ -131,20 +104,7 @@ def installed_service(service_venv, tmp_path_factory):
 
 
 def test_generated_test_suite_passes(service_venv, installed_service):
-    result = service_venv.run(
-        service_venv.bin("python"),
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        cwd=installed_service,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    summary = result.stdout.strip().splitlines()[-1]
-    passed = re.match(r"(\d+) passed in ", summary)
-    assert passed, summary
-    assert int(passed.group(1)) >= 20
+    assert_suite_passes(service_venv, installed_service)
 
 
 def free_port() -> int:

@@ -3,6 +3,9 @@
 from typing import Any
 
 from flask import Flask
+{%- if cookiecutter.with_cors %}
+from flask_cors import CORS
+{%- endif %}
 
 from . import config, errors, health, hello, logs, security
 
@@ -19,6 +22,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.check_secret_key(app)
     security.init_app(app)
     errors.init_app(app)
+{%- if cookiecutter.with_cors %}
+    CORS(app)  # reads CORS_ORIGINS and the other CORS_* settings
+{%- endif %}
 
     app.register_blueprint(hello.bp)
     app.register_blueprint(health.bp)

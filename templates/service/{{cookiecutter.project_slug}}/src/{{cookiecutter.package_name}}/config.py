@@ -16,6 +16,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "LOG_LEVEL": "INFO",
+{%- if cookiecutter.with_cors %}
+    # Browser origins allowed to call the service, e.g. ["https://app.example.com"].
+    "CORS_ORIGINS": [],
+{%- endif %}
 }
 
 
