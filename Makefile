@@ -5,7 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo test test-matrix clean
+.PHONY: demo test test-matrix postgres clean
+
+# The db feature's tests start a private PostgreSQL server; Debian's package
+# provides initdb and pg_ctl.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,15 +28,20 @@ demo: $(VENV)/.installed-test
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	cd $(DEMO_DIR)/demo-service && FLASK_SECRET_KEY="$$(../../../$(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')" ../../../$(BIN)/gunicorn --config gunicorn.conf.py 'demo_service:create_app()'
 
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; }
+
 ## test: install flaskproto with its test extras and run the whole suite
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 ## test-matrix: generate every valid feature combination and run each one's own tests
-test-matrix: $(VENV)/.installed-test
+test-matrix: $(VENV)/.installed-test postgres
 	FLASKPROTO_MATRIX=full $(BIN)/python -m pytest tests/test_combinations.py
 
 clean:

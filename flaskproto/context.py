@@ -115,7 +115,9 @@ def render_next_steps(template: Template, context: Mapping[str, object]) -> list
     if not steps:
         return []
     env = _environment(template)
-    return [_render_default(env, "_next_steps", str(step), context) for step in steps]
+    rendered = (_render_default(env, "_next_steps", str(s), context) for s in steps)
+    # A step that is only for some features renders empty without them.
+    return [step for step in rendered if step.strip()]
 
 
 def _check_override(

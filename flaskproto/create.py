@@ -182,7 +182,10 @@ def _plan_git(git: bool | None, existing: bool, output: Path) -> str:
 
 def _render(tmpl: Template, values: Mapping[str, object], into: Path) -> Path:
     """Render ``tmpl`` into a new directory under ``into`` and return it."""
-    from cookiecutter.exceptions import CookiecutterException
+    from cookiecutter.exceptions import (
+        CookiecutterException,
+        UndefinedVariableInTemplate,
+    )
     from cookiecutter.generate import generate_files
     from jinja2 import TemplateError as JinjaError
 
@@ -195,6 +198,12 @@ def _render(tmpl: Template, values: Mapping[str, object], into: Path) -> Path:
             project = generate_files(
                 repo_dir=tmpl.path, context=context, output_dir=into, accept_hooks=False
             )
+    except UndefinedVariableInTemplate as err:
+        # str(err) would carry the whole context; name the file and the cause.
+        cause = err.error.message
+        raise TemplateError(
+            f"template {tmpl.name!r} failed to render: {err.message}: {cause}"
+        ) from err
     except (CookiecutterException, JinjaError) as err:
         raise TemplateError(f"template {tmpl.name!r} failed to render: {err}") from err
     except OSError as err:

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from .errors import InvalidInput
 
 MAX_NAME_LENGTH = 64
+#: The directory and package names stay short enough for code lines that hold
+#: them to fit the formatter's line length, and for Kubernetes object names.
+MAX_SLUG_LENGTH = 40
 
 #: Import names of what a generated service depends on, directly or through its
 #: tools; a package with one of these names would shadow it.
@@ -94,7 +97,12 @@ def derive_names(name: str) -> Names:
 
 def check_slug(slug: str) -> None:
     """Raise InvalidInput unless ``slug`` is a usable directory/distribution name."""
-    if len(slug) > MAX_NAME_LENGTH or not _SLUG.fullmatch(slug):
+    if len(slug) > MAX_SLUG_LENGTH:
+        raise InvalidInput(
+            f"the directory name {slug!r} is {len(slug)} characters long; at most"
+            f" {MAX_SLUG_LENGTH}: choose a shorter project name"
+        )
+    if not _SLUG.fullmatch(slug):
         raise InvalidInput(
             f"the directory name {slug!r} cannot be used: it must start with a"
             f" letter and hold lowercase letters, digits and '-'; {RULE}"
@@ -105,7 +113,7 @@ def check_package_name(package: str) -> None:
     """Raise InvalidInput unless ``package`` is a safe name for the package."""
     if not package.isidentifier() or not package.isascii() or package[0] == "_":
         raise InvalidInput(f"{package!r} is not a valid Python package name: {RULE}")
-    if len(package) > MAX_NAME_LENGTH:
+    if len(package) > MAX_SLUG_LENGTH:
         raise InvalidInput(f"the package name {package!r} is too long: {RULE}")
     if keyword.iskeyword(package):
         reason = "it is a Python keyword"

@@ -38,11 +38,17 @@ class Venv:
     def bin(self, name: str) -> str:
         return str(self.path / "bin" / name)
 
-    def run(self, *args: str, cwd: Path | None = None, timeout: float = 600):
+    def run(
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        timeout: float = 600,
+        env: dict[str, str] | None = None,
+    ):
         return subprocess.run(
             list(args),
             cwd=cwd,
-            env={**os.environ, **PIP_ENV},
+            env={**os.environ, **PIP_ENV, **(env or {})},
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -83,6 +89,16 @@ def service_venv(fresh_venv, tmp_path_factory) -> Venv:
     assert result.returncode == 0, result.stderr
     fresh_venv.pip(f"{where / 'first'}[test]")
     return fresh_venv
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A private PostgreSQL server on a free 127.0.0.1 port."""
+    from postgres import PostgresServer
+
+    server = PostgresServer()
+    yield server
+    server.close()
 
 
 @pytest.fixture

@@ -16,10 +16,16 @@ from helpers import assert_fully_rendered, assert_ruff_clean, assert_suite_passe
 from flaskproto import create_project
 from flaskproto.create import METADATA_FILE
 from flaskproto.features import catalogue, select
+from flaskproto.naming import MAX_NAME_LENGTH, MAX_SLUG_LENGTH
 from flaskproto.templates import load_template
 
 TEMPLATE = load_template()
 FEATURES = list(catalogue(TEMPLATE))
+
+
+def combo_name(features) -> str:
+    """A short name unique to the combination: each feature's catalogue index."""
+    return "Combo " + "".join(str(FEATURES.index(f)) for f in features)
 
 
 def closure(names) -> tuple[str, ...]:
@@ -36,7 +42,8 @@ def combinations(matrix: str) -> list[tuple[str, ...]]:
     return sorted(combos, key=lambda combo: (len(combo), combo))
 
 
-COMBINATIONS = combinations(os.environ.get("FLASKPROTO_MATRIX", "pairwise"))
+MATRIX = os.environ.get("FLASKPROTO_MATRIX", "pairwise")
+COMBINATIONS = combinations(MATRIX)
 
 
 def test_pairwise_set_covers_every_feature_and_pair():
@@ -48,17 +55,53 @@ def test_pairwise_set_covers_every_feature_and_pair():
     assert {closure([feature]) for feature in FEATURES} <= set(combos)
 
 
+#: Combinations whose suites also run on PostgreSQL; the full matrix runs all.
+ON_POSTGRES = {closure(["db"]), closure(FEATURES)} if "db" in FEATURES else set()
+
+
 @pytest.mark.parametrize(
     "features", COMBINATIONS, ids=["+".join(c) for c in COMBINATIONS]
 )
-def test_combination_passes_its_own_tests(features, service_venv, tmp_path):
-    project = create_project(
-        "Combo " + " ".join(features), tmp_path, features=features, git=False
-    ).path
+def test_combination_passes_its_own_tests(features, service_venv, tmp_path, request):
+    result = create_project(
+        combo_name(features), tmp_path, features=features, git=False
+    )
+    project = result.path
     assert_ruff_clean(project)
     assert_fully_rendered(project)
-    service_venv.pip("--no-build-isolation", str(project))
+    extras = "[postgres]" if "db" in features else ""
+    service_venv.pip("--no-build-isolation", f"{project}{extras}")
     assert_suite_passes(service_venv, project)
+    if "db" in features and (MATRIX == "full" or features in ON_POSTGRES):
+        postgres = request.getfixturevalue("postgres")
+        url = postgres.create_database(result.names.package_name)
+        assert_suite_passes(service_venv, project, env={"TEST_DATABASE_URL": url})
+        # The suite migrated this database up and back down: only Alembic's
+        # bookkeeping table is left, empty.
+        tables = postgres.query(
+            result.names.package_name,
+            "SELECT string_agg(tablename, ',') FROM pg_tables"
+            " WHERE schemaname = 'public'",
+        )
+        assert tables == "alembic_version"
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ['Big "Quoted" Service\'s ', "Big \"Quoted\" Service's' "],
+    ids=["literal-fits-the-line", "literal-in-parentheses"],
+)
+def test_longest_names_with_every_feature_are_clean(tmp_path, prefix):
+    # The names appear in generated code: at their longest, with quotes to
+    # escape, every line must still fit ruff's limits. Trailing punctuation
+    # lengthens the project name without lengthening the package name.
+    filler = "x" * (MAX_SLUG_LENGTH - len("big-quoted-service-s-"))
+    name = (prefix + filler).ljust(MAX_NAME_LENGTH, "!")
+    result = create_project(name, tmp_path, features=FEATURES, git=False)
+    assert len(result.names.package_name) == MAX_SLUG_LENGTH
+    assert len(result.names.project_name) == MAX_NAME_LENGTH
+    assert_ruff_clean(result.path)
+    assert_fully_rendered(result.path)
 
 
 def test_plain_cookiecutter_renders_every_feature(tmp_path):

@@ -1,7 +1,7 @@
 import pytest
 
 from flaskproto.errors import InvalidInput
-from flaskproto.naming import MAX_NAME_LENGTH, derive_names
+from flaskproto.naming import MAX_NAME_LENGTH, MAX_SLUG_LENGTH, derive_names
 
 
 @pytest.mark.parametrize(
@@ -62,6 +62,7 @@ def test_derive_names(name, slug, package):
         ("new\nline", "control or invisible"),
         ("rtl\u202emark", "control or invisible"),
         ("n" * (MAX_NAME_LENGTH + 1), "characters long"),
+        ("n" * (MAX_SLUG_LENGTH + 1), "at most 40"),
     ],
     ids=[
         "empty",
@@ -87,6 +88,7 @@ def test_derive_names(name, slug, package):
         "newline",
         "rtl-mark",
         "too-long",
+        "slug-too-long",
     ],
 )
 def test_refused_names_say_why(name, reason):

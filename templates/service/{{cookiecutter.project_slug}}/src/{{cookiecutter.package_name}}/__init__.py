@@ -2,12 +2,41 @@
 
 from typing import Any
 
+{% if cookiecutter.with_api -%}
+from apiflask import APIFlask
+{% endif -%}
 from flask import Flask
 {%- if cookiecutter.with_cors %}
 from flask_cors import CORS
 {%- endif %}
 
-from . import config, errors, health, hello, logs, security
+# One name per line, so each optional module's import stands on its own.
+from . import (
+{%- if cookiecutter.with_admin %}
+    admin,
+{%- endif %}
+{%- if cookiecutter.with_api %}
+    api,
+{%- endif %}
+{%- if cookiecutter.with_auth %}
+    auth,
+{%- endif %}
+    config,
+{%- if cookiecutter.with_db %}
+    db,
+{%- endif %}
+    errors,
+    health,
+    hello,
+    logs,
+{%- if cookiecutter.with_metrics %}
+    metrics,
+{%- endif %}
+{%- if cookiecutter.with_web %}
+    pages,
+{%- endif %}
+    security,
+)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -16,16 +45,51 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Settings come from ``config.DEFAULTS``, then from ``FLASK_*`` environment
     variables, or from ``test_config`` alone when the tests pass one.
     """
+{%- if cookiecutter.with_api %}
+    app = APIFlask(
+        __name__,
+        title=config.DEFAULTS["SERVICE_NAME"],
+        version={{ cookiecutter.version|py_str }},
+        instance_relative_config=True,
+    )
+{%- else %}
     app = Flask(__name__, instance_relative_config=True)
+{%- endif %}
     config.load(app, test_config)
     logs.init_app(app)
     config.check_secret_key(app)
     security.init_app(app)
     errors.init_app(app)
+{%- if cookiecutter.with_db %}
+    db.init_app(app)
+{%- endif %}
+{%- if cookiecutter.with_auth %}
+    auth.init_app(app)
+{%- if cookiecutter.with_web %}
+    security.csrf.exempt(auth.bp)  # JSON sign-in; see the note on the API below
+{%- endif %}
+{%- endif %}
+{%- if cookiecutter.with_admin %}
+    admin.init_app(app)
+{%- endif %}
+{%- if cookiecutter.with_metrics %}
+    metrics.init_app(app)
+{%- endif %}
 {%- if cookiecutter.with_cors %}
     CORS(app)  # reads CORS_ORIGINS and the other CORS_* settings
 {%- endif %}
 
     app.register_blueprint(hello.bp)
     app.register_blueprint(health.bp)
+{%- if cookiecutter.with_api %}
+    app.register_blueprint(api.bp)
+{%- if cookiecutter.with_web %}
+    # The JSON API needs no CSRF token: browsers do not send the SameSite=Lax
+    # session cookie with cross-site POSTs, and other clients send no cookie.
+    security.csrf.exempt(api.bp)
+{%- endif %}
+{%- endif %}
+{%- if cookiecutter.with_web %}
+    app.register_blueprint(pages.bp)
+{%- endif %}
     return app

@@ -9,13 +9,35 @@ from flask import Flask
 MIN_SECRET_KEY_LENGTH = 32
 
 DEFAULTS: dict[str, Any] = {
-    "SERVICE_NAME": {{ cookiecutter.project_name|py_str }},
+{#- As ruff format writes it: in parentheses only when the line would not fit. #}
+{%- set service_name = cookiecutter.project_name|py_str %}
+{%- if service_name|length > 67 %}
+    "SERVICE_NAME": (
+        {{ service_name }}
+    ),
+{%- else %}
+    "SERVICE_NAME": {{ service_name }},
+{%- endif %}
     "SECRET_KEY": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "LOG_LEVEL": "INFO",
+{%- if cookiecutter.with_db %}
+    # None: SQLite in the instance folder. FLASK_SQLALCHEMY_DATABASE_URI or
+    # DATABASE_URL point it elsewhere, e.g. postgresql://user:pass@host/name.
+    "SQLALCHEMY_DATABASE_URI": None,
+    # Test pooled connections before use, so the service recovers by itself
+    # once a database that went away is back.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+{%- endif %}
+{%- if cookiecutter.with_web %}
+    # Forms and other unsafe requests need a CSRF token; keep it on outside tests
+    # that test something else. A token expires after this many seconds.
+    "WTF_CSRF_ENABLED": True,
+    "WTF_CSRF_TIME_LIMIT": 3600,
+{%- endif %}
 {%- if cookiecutter.with_cors %}
     # Browser origins allowed to call the service, e.g. ["https://app.example.com"].
     "CORS_ORIGINS": [],
@@ -32,12 +54,34 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.from_mapping(DEFAULTS)
     if test_config is not None:
         app.config.from_mapping(test_config)
-        return
-    app.config.from_prefixed_env()
-    # from_prefixed_env reads values as JSON, which turns a numeric secret into
-    # a number. The secret is the text exactly as given.
-    if "FLASK_SECRET_KEY" in os.environ:
-        app.config["SECRET_KEY"] = os.environ["FLASK_SECRET_KEY"]
+    else:
+        app.config.from_prefixed_env()
+        # from_prefixed_env reads values as JSON, which turns a numeric secret
+        # into a number. The secret is the text exactly as given.
+        if "FLASK_SECRET_KEY" in os.environ:
+            app.config["SECRET_KEY"] = os.environ["FLASK_SECRET_KEY"]
+{%- if cookiecutter.with_db %}
+        # DATABASE_URL is the usual name on hosting platforms; FLASK_ wins.
+        if "FLASK_SQLALCHEMY_DATABASE_URI" not in os.environ:
+            app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL")
+    app.config["SQLALCHEMY_DATABASE_URI"] = _database_uri(app)
+
+
+def _database_uri(app: Flask) -> str:
+    """Return the database URL; SQLite in the instance folder when none is set.
+
+    PostgreSQL URLs get SQLAlchemy's psycopg 3 driver.
+    """
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri:
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, f"{app.name}.sqlite")
+        return f"sqlite:///{path}"
+    scheme, _, rest = uri.partition("://")
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg://{rest}"
+    return uri
+{%- endif %}
 
 
 def check_secret_key(app: Flask) -> None:

@@ -1,0 +1,134 @@
+"""The db feature against real databases: migrations from a fresh checkout, and
+readiness while PostgreSQL goes away and comes back, under gunicorn."""
+
+import json
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from flaskproto import create_project
+
+
+@pytest.fixture(scope="module")
+def db_service(service_venv, tmp_path_factory):
+    project = create_project(
+        "Ledger", tmp_path_factory.mktemp("db"), features=["db"], git=False
+    ).path
+    service_venv.pip("--no-build-isolation", f"{project}[postgres]")
+    return project
+
+
+def flask_cli(venv, project, *args, env):
+    return venv.run(
+        venv.bin("flask"),
+        "--app",
+        "ledger",
+        *args,
+        cwd=project,
+        env={"FLASK_SECRET_KEY": "s" * 32, **env},
+    )
+
+
+def test_db_upgrade_on_a_fresh_checkout_uses_sqlite(service_venv, db_service, tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    result = flask_cli(
+        service_venv,
+        db_service,
+        "db",
+        "upgrade",
+        env={"FLASK_SQLALCHEMY_DATABASE_URI": url},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Running upgrade  -> 0001" in result.stdout + result.stderr
+    assert (tmp_path / "fresh.sqlite").stat().st_size > 0
+
+
+def test_db_upgrade_on_postgres_through_database_url(
+    service_venv, db_service, postgres
+):
+    postgres.create_database("ledger_fresh")
+    url = f"postgresql://postgres@127.0.0.1:{postgres.port}/ledger_fresh"
+    result = flask_cli(
+        service_venv, db_service, "db", "upgrade", env={"DATABASE_URL": url}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        postgres.query("ledger_fresh", "SELECT version_num FROM alembic_version")
+        == "0001"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def wait_for(predicate, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_readyz_follows_postgres_down_and_back(service_venv, db_service, tmp_path):
+    from postgres import PostgresServer
+
+    server = PostgresServer()  # its own, so stopping it disturbs no other test
+    gunicorn = None
+    try:
+        url = server.create_database("ledger")
+        port = free_port()
+        log = tmp_path / "gunicorn.log"
+        with log.open("wb") as out:
+            gunicorn = subprocess.Popen(
+                [service_venv.bin("gunicorn"), "ledger:create_app()"],
+                cwd=db_service,
+                env={
+                    "PATH": "/usr/bin:/bin",
+                    "HOME": str(tmp_path),
+                    "FLASK_SECRET_KEY": "s" * 32,
+                    "FLASK_SQLALCHEMY_DATABASE_URI": url,
+                    "BIND": f"127.0.0.1:{port}",
+                    "WEB_CONCURRENCY": "2",
+                },
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        base = f"http://127.0.0.1:{port}"
+
+        def ready():
+            try:
+                return get(f"{base}/readyz")[0] == 200
+            except OSError:
+                assert gunicorn.poll() is None, log.read_text()
+                return False
+
+        assert wait_for(ready), log.read_text()
+        server.stop()
+        status, body = get(f"{base}/readyz")
+        assert (status, body["checks"]) == (503, {"database": "unavailable"})
+        assert get(f"{base}/healthz")[0] == 200
+        server.start()
+        assert wait_for(ready), "the service did not recover without a restart"
+        assert gunicorn.poll() is None
+    finally:
+        if gunicorn is not None:
+            gunicorn.terminate()
+            gunicorn.wait(timeout=30)
+        server.close()
