@@ -42,7 +42,7 @@ test: $(VENV)/.installed-test postgres
 
 ## test-matrix: generate every valid feature combination and run each one's own tests
 test-matrix: $(VENV)/.installed-test postgres
-	FLASKPROTO_MATRIX=full $(BIN)/python -m pytest tests/test_combinations.py
+	FLASKPROTO_MATRIX=full $(BIN)/python -m pytest -n auto tests/test_combinations.py
 
 clean:
 	rm -rf $(VENV) build
