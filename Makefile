@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo test test-matrix postgres clean
+.PHONY: demo test test-matrix postgres bench clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -43,6 +43,21 @@ test: $(VENV)/.installed-test postgres
 ## test-matrix: generate every valid feature combination and run each one's own tests
 test-matrix: $(VENV)/.installed-test postgres
 	FLASKPROTO_MATRIX=full $(BIN)/python -m pytest -n auto tests/test_combinations.py
+
+## bench: measure flaskproto against its floor and its peers; writes bench/RESULTS.md
+# Django (for django-admin startproject) lives in its own virtualenv, so the
+# peers never change what flaskproto and its tests run with.
+BENCH_PEERS := bench/.venv-peers
+
+$(BENCH_PEERS)/bin/django-admin:
+	$(PYTHON) -m venv $(BENCH_PEERS)
+	$(BENCH_PEERS)/bin/python -m pip install --quiet 'django>=5,<7'
+
+bench: $(VENV)/.installed-test $(BENCH_PEERS)/bin/django-admin
+	@command -v wrk >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build

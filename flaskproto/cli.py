@@ -36,7 +36,7 @@ def _reports_errors(func: F) -> F:
         except FlaskprotoError as err:
             _fail(str(err), err.exit_code)
         except KeyboardInterrupt:
-            _fail("interrupted; nothing was left behind", 130)
+            _fail("interrupted; nothing half-made was left behind", 130)
 
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
@@ -97,6 +97,12 @@ def cli() -> None:
     " PATH and the output directory is not in a repository already.",
 )
 @click.option(
+    "--install",
+    is_flag=True,
+    help="Then create .venv in the project and install it, editable, with its"
+    " test extra (uv when on PATH, else venv and pip).",
+)
+@click.option(
     "--no-input",
     is_flag=True,
     help="Never prompt. flaskproto new does not prompt yet, and never waits on stdin.",
@@ -111,6 +117,7 @@ def new(
     dry_run: bool,
     as_json: bool,
     git: bool | None,
+    install: bool,
     no_input: bool,
 ) -> None:
     """Create the service NAME in --output-dir.
@@ -130,6 +137,8 @@ def new(
         force=force,
         dry_run=dry_run,
         git=git,
+        install=install,
+        progress=lambda line: click.echo(f"{line}...", err=True),
     )
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
@@ -153,6 +162,8 @@ def new(
     click.echo(f"Created {what} at {result.path}")
     click.echo(f"  {features_line}")
     click.echo(f"  {len(result.files)} files; git: {result.git}")
+    if result.installed_with is not None:
+        click.echo(f"  installed into .venv with {result.installed_with}")
     click.echo("\nNext steps:")
     for step in result.next_steps:
         click.echo(f"  {step}")

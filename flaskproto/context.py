@@ -107,15 +107,20 @@ def build_context(
     return context
 
 
-def render_next_steps(template: Template, context: Mapping[str, object]) -> list[str]:
-    """Return the template's ``_next_steps`` commands for this project."""
-    steps = template.variables.get("_next_steps", [])
+def render_steps(
+    template: Template, key: str, context: Mapping[str, object]
+) -> list[str]:
+    """Return the commands the template lists under ``key`` for this project.
+
+    ``_install_steps`` install a new project; ``_next_steps`` come after.
+    """
+    steps = template.variables.get(key, [])
     if not isinstance(steps, list):
-        raise TemplateError(f"_next_steps in template {template.name!r} must be a list")
+        raise TemplateError(f"{key} in template {template.name!r} must be a list")
     if not steps:
         return []
     env = _environment(template)
-    rendered = (_render_default(env, "_next_steps", str(s), context) for s in steps)
+    rendered = (_render_default(env, key, str(s), context) for s in steps)
     # A step that is only for some features renders empty without them.
     return [step for step in rendered if step.strip()]
 

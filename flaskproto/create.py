@@ -8,14 +8,22 @@ import os
 import shlex
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__, gitrepo
-from .context import build_context, extension_path, render_next_steps
-from .errors import GitError, InvalidInput, OutputError, TargetExists, TemplateError
+from .context import build_context, extension_path, render_steps
+from .errors import (
+    GitError,
+    InstallError,
+    InvalidInput,
+    OutputError,
+    TargetExists,
+    TemplateError,
+)
 from .features import Selection, select
+from .install import VENV, install_project
 from .naming import Names, derive_names
 from .templates import DEFAULT_TEMPLATE, Template, load_template
 
@@ -37,7 +45,19 @@ class ProjectResult:
     #: Features switched on, in catalogue order, and those added as requirements.
     features: Selection = field(default_factory=lambda: Selection([]))
     dry_run: bool = False
-    next_steps: list[str] = field(default_factory=list)
+    #: Commands that install the project, and those that come after.
+    install_steps: list[str] = field(default_factory=list)
+    later_steps: list[str] = field(default_factory=list)
+    #: The tool that installed the project into .venv (``install=True``).
+    installed_with: str | None = None
+
+    @property
+    def next_steps(self) -> list[str]:
+        """What to type next, from the project's parent directory."""
+        cd = f"cd {shlex.quote(_display_path(self.path))}"
+        if self.installed_with is not None:
+            return [cd, f". {VENV}/bin/activate", *self.later_steps]
+        return [cd, *self.install_steps, *self.later_steps]
 
     def to_dict(self) -> dict[str, object]:
         """Return the result as plain JSON-ready data."""
@@ -52,6 +72,7 @@ class ProjectResult:
             "files": self.files,
             "git": self.git,
             "dry_run": self.dry_run,
+            "installed_with": self.installed_with,
             "next_steps": self.next_steps,
         }
 
@@ -66,6 +87,8 @@ def create_project(
     force: bool = False,
     dry_run: bool = False,
     git: bool | None = None,
+    install: bool = False,
+    progress: Callable[[str], object] | None = None,
 ) -> ProjectResult:
     """Render ``template`` into ``output_dir/<project-slug>`` for project ``name``.
 
@@ -75,7 +98,10 @@ def create_project(
     With ``force`` an existing directory is rendered into, replacing the
     template's files and leaving every other file alone. ``git=None`` makes an
     initial commit when git is available and the target is not already inside
-    a repository; ``True`` requires it, ``False`` skips it.
+    a repository; ``True`` requires it, ``False`` skips it. ``install`` then
+    installs the project into ``.venv`` with its test extra (InstallError if
+    that fails: the project stays, the virtualenv does not). ``progress`` is
+    called with a line before each slow step.
     """
     tmpl = load_template(template)
     names = derive_names(name)
@@ -95,17 +121,23 @@ def create_project(
     target = output / names.project_slug
     existing = _check_target(target, force)
     git_plan = _plan_git(git, existing, output)
-    steps = [
-        f"cd {shlex.quote(_display_path(target))}",
-        *render_next_steps(tmpl, values),
-    ]
+    install_steps = render_steps(tmpl, "_install_steps", values)
+    later_steps = render_steps(tmpl, "_next_steps", values)
 
     if dry_run:
         with tempfile.TemporaryDirectory(prefix="flaskproto-dry-run-") as dry:
             rendered = _render(tmpl, values, Path(dry))
             files = _list_files(rendered)
         return ProjectResult(
-            target, names, tmpl.name, files, git_plan, selection, True, steps
+            target,
+            names,
+            tmpl.name,
+            files,
+            git_plan,
+            selection,
+            True,
+            install_steps,
+            later_steps,
         )
 
     created_dirs = _make_dirs(output)
@@ -135,9 +167,25 @@ def create_project(
             _remove_if_empty(directory)
         raise
     shutil.rmtree(scratch, ignore_errors=True)
-    return ProjectResult(
-        target, names, tmpl.name, files, git_plan, selection, False, steps
+    result = ProjectResult(
+        target,
+        names,
+        tmpl.name,
+        files,
+        git_plan,
+        selection,
+        False,
+        install_steps,
+        later_steps,
     )
+    if install:
+        if progress is not None:
+            progress(f"Installing {names.project_slug} into {VENV} with its test extra")
+        try:
+            result.installed_with = install_project(target)
+        except InstallError as err:
+            raise InstallError(f"{err}; {target} was made, without {VENV}") from err
+    return result
 
 
 def _check_target(target: Path, force: bool) -> bool:

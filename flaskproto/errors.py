@@ -37,6 +37,12 @@ class GitError(FlaskprotoError):
     exit_code = 6
 
 
+class InstallError(FlaskprotoError):
+    """The new project was made, but installing it into .venv failed."""
+
+    exit_code = 7
+
+
 #: Exit codes as documented in ``flaskproto new --help`` and the README.
 EXIT_CODES = {
     0: "success",
@@ -46,5 +52,6 @@ EXIT_CODES = {
     OutputError.exit_code: "the output cannot be written (permissions, disk, path)",
     TemplateError.exit_code: "the template is missing or cannot be rendered",
     GitError.exit_code: "git failed to make the initial commit",
-    130: "interrupted (Ctrl-C or SIGTERM); nothing was left behind",
+    InstallError.exit_code: "--install failed; the project was made, .venv was not",
+    130: "interrupted (Ctrl-C or SIGTERM); nothing half-made was left behind",
 }

@@ -105,10 +105,11 @@ def postgres():
 def run_flaskproto():
     """Run the flaskproto of this test environment as a separate process."""
 
-    def run(*args: str, cwd: Path, timeout: float = 60):
+    def run(*args: str, cwd: Path, timeout: float = 60, env: dict | None = None):
         return subprocess.run(
             [sys.executable, "-m", "flaskproto", *args],
             cwd=cwd,
+            env={**os.environ, **PIP_ENV, **(env or {})},
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,

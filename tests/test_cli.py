@@ -37,7 +37,7 @@ def test_help(invoke, args):
 
 def test_new_help_lists_every_exit_code(invoke):
     text = invoke("new", "--help").stdout
-    for code in ("0", "2", "3", "4", "5", "6", "130"):
+    for code in ("0", "2", "3", "4", "5", "6", "7", "130"):
         assert f"\n    {code} " in text
 
 
@@ -201,7 +201,7 @@ def test_signal_during_generation_leaves_nothing(tmp_path, signum):
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
-    assert stderr == "Error: interrupted; nothing was left behind\n"
+    assert stderr == "Error: interrupted; nothing half-made was left behind\n"
     assert not output.exists()
 
 

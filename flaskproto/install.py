@@ -1,0 +1,85 @@
+"""Install a new project into a virtualenv of its own, with its test extra."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .errors import InstallError
+
+VENV = ".venv"
+
+
+def install_project(path: Path, extras: str = "test") -> str:
+    """Create ``path/.venv`` and install the project there, editable, with ``extras``.
+
+    Uses uv when it is on PATH, else ``python -m venv`` and pip. Returns the
+    tool used. On failure or interruption the half-made virtualenv is removed;
+    the project itself stays.
+    """
+    venv = path / VENV
+    if venv.exists():
+        raise InstallError(f"{venv} exists already; remove it or install by hand")
+    uv = shutil.which("uv")
+    requirement = f".[{extras}]"
+    if uv is not None:
+        tool = "uv"
+        commands = [
+            [uv, "venv", "--quiet", "--python", sys.executable, VENV],
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                f"{VENV}/bin/python",
+                "-e",
+                requirement,
+            ],
+        ]
+    else:
+        tool = "pip"
+        commands = [
+            [sys.executable, "-m", "venv", VENV],
+            [
+                f"{VENV}/bin/python",
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-e",
+                requirement,
+            ],
+        ]
+    try:
+        for command in commands:
+            _run(command, path)
+    except BaseException:
+        shutil.rmtree(venv, ignore_errors=True)
+        raise
+    return tool
+
+
+def _run(command: list[str], cwd: Path) -> None:
+    try:
+        result = subprocess.run(
+            command,
+            cwd=cwd,
+            env={**os.environ, "PIP_NO_INPUT": "1"},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as err:
+        raise InstallError(f"cannot run {command[0]}: {err.strerror}") from err
+    if result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        detail = next((ln for ln in reversed(lines) if ln.strip()), "no message")
+        raise InstallError(
+            f"installing failed ({os.path.basename(command[0])}): {detail.strip()}"
+        )
