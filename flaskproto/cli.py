@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import click
@@ -20,6 +18,13 @@ F = TypeVar("F", bound=Callable[..., object])
 def _exit_codes_epilog() -> str:
     lines = [f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items()]
     return "\b\nExit codes:\n" + "\n".join(lines)
+
+
+def _echo_json(data: object) -> None:
+    # json is imported here, not at the top: --help and --version never need it.
+    import json
+
+    click.echo(json.dumps(data, ensure_ascii=False))
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -58,7 +63,7 @@ def cli() -> None:
     "--output-dir",
     default=".",
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     help="Directory to create the project in; it is made if missing.",
 )
 @click.option(
@@ -110,7 +115,7 @@ def cli() -> None:
 @_reports_errors
 def new(
     name: str,
-    output_dir: Path,
+    output_dir: str,
     assignments: tuple[str, ...],
     features: tuple[str, ...],
     force: bool,
@@ -141,7 +146,7 @@ def new(
         progress=lambda line: click.echo(f"{line}...", err=True),
     )
     if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        _echo_json(result.to_dict())
         return
     names = result.names
     what = (
@@ -191,7 +196,7 @@ def features_command(as_json: bool) -> None:
     features = catalogue(load_template())
     if as_json:
         data = {"features": [feature.to_dict() for feature in features.values()]}
-        click.echo(json.dumps(data))
+        _echo_json(data)
         return
     width = max((len(name) for name in features), default=0)
     for feature in features.values():
