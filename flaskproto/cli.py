@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .check import CheckReport, Step
 from .errors import EXIT_CODES, FlaskprotoError
 
 F = TypeVar("F", bound=Callable[..., object])
 
 
-def _exit_codes_epilog() -> str:
-    lines = [f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items()]
+#: Exit codes of flaskproto check, and of flaskproto new --check.
+CHECK_EXIT_CODES = {
+    8: "a check failed",
+    9: "no check failed, but one could not run (pytest, ruff or gunicorn missing)",
+}
+
+
+def _exit_codes_epilog(extra: dict[int, str] | None = None) -> str:
+    codes = {**EXIT_CODES, **(extra or {})}
+    lines = [f"  {code:<4} {meaning}" for code, meaning in sorted(codes.items())]
     return "\b\nExit codes:\n" + "\n".join(lines)
 
 
@@ -56,7 +68,9 @@ def cli() -> None:
     """Start a Flask microservice that runs, is tested and is ready to deploy."""
 
 
-@cli.command(short_help="Create a new service.", epilog=_exit_codes_epilog())
+@cli.command(
+    short_help="Create a new service.", epilog=_exit_codes_epilog(CHECK_EXIT_CODES)
+)
 @click.argument("name")
 @click.option(
     "-o",
@@ -108,6 +122,12 @@ def cli() -> None:
     " test extra (uv when on PATH, else venv and pip).",
 )
 @click.option(
+    "--check",
+    "run_check",
+    is_flag=True,
+    help="Then check the new service as flaskproto check does (for CI smoke jobs).",
+)
+@click.option(
     "--no-input",
     is_flag=True,
     help="Never prompt. flaskproto new does not prompt yet, and never waits on stdin.",
@@ -123,6 +143,7 @@ def new(
     as_json: bool,
     git: bool | None,
     install: bool,
+    run_check: bool,
     no_input: bool,
 ) -> None:
     """Create the service NAME in --output-dir.
@@ -145,8 +166,15 @@ def new(
         install=install,
         progress=lambda line: click.echo(f"{line}...", err=True),
     )
+    report = None
+    if run_check and not result.dry_run:
+        report = _check(result.path, quiet=as_json)
     if as_json:
-        _echo_json(result.to_dict())
+        data = result.to_dict()
+        if report is not None:
+            data["check"] = report.to_dict()
+        _echo_json(data)
+        _exit_for(report)
         return
     names = result.names
     what = (
@@ -172,6 +200,57 @@ def new(
     click.echo("\nNext steps:")
     for step in result.next_steps:
         click.echo(f"  {step}")
+    _exit_for(report)
+
+
+def _check(path: str | os.PathLike[str], quiet: bool) -> CheckReport:
+    from .check import check_project
+
+    shown: list[Step] = []
+
+    def show(step: Step) -> None:
+        if not shown:  # after check_project has found a service at path
+            click.echo(f"Checking {os.path.abspath(path)}")
+        shown.append(step)
+        click.echo(
+            f"{step.status:<8} {step.name:<7} {step.seconds:7.2f}s  {step.detail}"
+        )
+
+    report = check_project(path, on_step=None if quiet else show)
+    if not quiet:
+        counts: dict[str, int] = {}
+        for step in report.steps:
+            counts[step.status] = counts.get(step.status, 0) + 1
+        total = sum(step.seconds for step in report.steps)
+        summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+        click.echo(f"{summary} in {total:.2f}s")
+    return report
+
+
+def _exit_for(report: CheckReport | None) -> None:
+    if report is None or report.passed:
+        return
+    failed = any(step.status == "failed" for step in report.steps)
+    sys.exit(8 if failed else 9)
+
+
+@cli.command(
+    short_help="Check a generated service.", epilog=_exit_codes_epilog(CHECK_EXIT_CODES)
+)
+@click.argument("path", default=".", type=click.Path(file_okay=False, exists=True))
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
+)
+@_reports_errors
+def check(path: str, as_json: bool) -> None:
+    """Check the service at PATH (default: here) in this environment, or in its
+    .venv when it has one: import its app factory, run its tests, run ruff when
+    installed, serve it with gunicorn on a free 127.0.0.1 port and request /,
+    /healthz and /readyz. One line per step, then a summary."""
+    report = _check(path, quiet=as_json)
+    if as_json:
+        _echo_json(report.to_dict())
+    _exit_for(report)
 
 
 def _describe_features(names: list[str], added: dict[str, str]) -> str:

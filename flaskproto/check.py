@@ -1,0 +1,223 @@
+"""Check a generated service: it imports, its tests pass, it lints, and it serves."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InvalidInput
+
+METADATA_FILE = ".flaskproto.json"
+PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
+#: Endpoints requested from the running service, and the status each must give.
+PROBES = (("/", 200), ("/healthz", 200), ("/readyz", 200))
+SERVE_TIMEOUT = 30.0
+
+
+@dataclass
+class Step:
+    """The outcome of one check."""
+
+    name: str
+    status: str
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class CheckReport:
+    """Every step of ``check_project``, in order."""
+
+    path: Path
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(step.status == PASSED for step in self.steps)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "passed": self.passed,
+            "steps": [step.__dict__ for step in self.steps],
+        }
+
+
+def check_project(
+    path: str | os.PathLike[str] = ".",
+    *,
+    on_step: Callable[[Step], object] | None = None,
+) -> CheckReport:
+    """Check the service at ``path`` with the Python of its ``.venv``, or this one.
+
+    The steps: import the app factory, run the service's tests, run ruff when
+    it is installed, and serve the app with gunicorn on a free 127.0.0.1 port
+    while requesting ``/``, ``/healthz`` and ``/readyz``. A step that cannot
+    run is reported as not run, never as passed.
+    """
+    root = Path(os.path.abspath(os.fspath(path)))
+    package = _package_name(root)
+    venv_python = root / ".venv" / "bin" / "python"
+    python = str(venv_python) if venv_python.exists() else sys.executable
+    # The src layout imports without an install, given its dependencies.
+    source = str(root / "src")
+    pythonpath = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": pythonpath}
+    report = CheckReport(root)
+    checks: list[tuple[str, Callable[[], tuple[str, str]]]] = [
+        ("import", lambda: _import(python, package, root, env)),
+        ("tests", lambda: _tests(python, root, env)),
+        ("ruff", lambda: _ruff(python, root, env)),
+        ("serve", lambda: _serve(python, package, root, env)),
+    ]
+    for name, run in checks:
+        start = time.perf_counter()
+        status, detail = run()
+        step = Step(name, status, round(time.perf_counter() - start, 3), detail)
+        report.steps.append(step)
+        if on_step is not None:
+            on_step(step)
+    return report
+
+
+def _package_name(root: Path) -> str:
+    try:
+        record = json.loads((root / METADATA_FILE).read_text(encoding="utf-8"))
+        return str(record["context"]["package_name"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InvalidInput(
+            f"{root} is not a service made by flaskproto: it has no readable"
+            f" {METADATA_FILE}"
+        ) from None
+
+
+def _run(command: list[str], root: Path, env: dict[str, str], timeout: float = 900):
+    return subprocess.run(
+        command,
+        cwd=root,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _import(python: str, package: str, root: Path, env: dict[str, str]):
+    code = f"import {package}; {package}.create_app({{'TESTING': True}})"
+    result = _run([python, "-c", code], root, env)
+    if result.returncode != 0:
+        return FAILED, _last_line(result.stderr)
+    return PASSED, f"{package}.create_app()"
+
+
+def _tests(python: str, root: Path, env: dict[str, str]):
+    result = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], root, env)
+    summary = _last_line(result.stdout) or _last_line(result.stderr)
+    if result.returncode == 0:
+        return PASSED, summary
+    if "No module named pytest" in result.stderr:
+        return NOT_RUN, "pytest is not installed"
+    return FAILED, summary
+
+
+def _ruff(python: str, root: Path, env: dict[str, str]):
+    ruff = shutil.which("ruff", path=str(Path(python).parent)) or shutil.which("ruff")
+    if ruff is None:
+        return NOT_RUN, "ruff is not installed"
+    for args in (["check", "."], ["format", "--check", "."]):
+        result = _run([ruff, *args], root, env)
+        if result.returncode != 0:
+            return FAILED, f"ruff {args[0]}: {_last_line(result.stdout)}"
+    return PASSED, "ruff check and ruff format --check"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(python: str, package: str, root: Path, env: dict[str, str]):
+    probe = _run([python, "-c", "import gunicorn"], root, env)
+    if probe.returncode != 0:
+        return NOT_RUN, "gunicorn is not installed"
+    port = _free_port()
+    server_env = {
+        **env,
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "FLASK_SECRET_KEY": env.get("FLASK_SECRET_KEY") or secrets.token_hex(32),
+    }
+    command = [
+        python,
+        "-m",
+        "gunicorn",
+        "--config",
+        "gunicorn.conf.py",
+        f"{package}:create_app()",
+    ]
+    server = subprocess.Popen(
+        command,
+        cwd=root,
+        env=server_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        return _probe(f"http://127.0.0.1:{port}", server)
+    finally:
+        server.terminate()
+        try:
+            server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.communicate()
+
+
+def _probe(base: str, server: subprocess.Popen[str]):
+    deadline = time.monotonic() + SERVE_TIMEOUT
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=2).close()
+            break
+        except urllib.error.HTTPError:
+            break
+        except OSError:
+            if server.poll() is not None:
+                _, errors = server.communicate()
+                return FAILED, f"gunicorn exited: {_last_line(errors)}"
+            if time.monotonic() > deadline:
+                return FAILED, f"no answer within {SERVE_TIMEOUT:.0f}s"
+            time.sleep(0.05)
+    answers = []
+    for path, expected in PROBES:
+        try:
+            with urllib.request.urlopen(base + path, timeout=5) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except OSError as error:
+            return FAILED, f"GET {path}: {error}"
+        answers.append(f"GET {path} {status}")
+        if status != expected:
+            return FAILED, f"GET {path} answered {status}, expected {expected}"
+    return PASSED, ", ".join(answers)

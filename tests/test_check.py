@@ -1,0 +1,116 @@
+"""flaskproto check, and flaskproto new --check, on real generated services."""
+
+import json
+import subprocess
+import venv
+
+from click.testing import CliRunner
+
+from flaskproto import create_project
+from flaskproto.cli import cli
+
+
+def check(*args):
+    return CliRunner().invoke(cli, ["check", *args], catch_exceptions=False)
+
+
+def test_a_new_service_passes_every_step(tmp_path):
+    project = create_project("Checked", tmp_path, git=False).path
+    result = check(str(project))
+    assert result.exit_code == 0, result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Checking {project}"
+    assert [line.split()[:2] for line in lines[1:5]] == [
+        ["passed", "import"],
+        ["passed", "tests"],
+        ["passed", "ruff"],
+        ["passed", "serve"],
+    ]
+    assert "GET / 200, GET /healthz 200, GET /readyz 200" in lines[4]
+    assert lines[5].startswith("4 passed in ")
+
+
+def test_a_failing_test_fails_the_check_and_names_the_step(tmp_path):
+    project = create_project("Checked", tmp_path, git=False).path
+    hello = project / "src" / "checked" / "hello.py"
+    hello.write_text(hello.read_text().replace('"Hello World!"', '"Goodbye!"'))
+    result = check(str(project), "--json")
+    assert result.exit_code == 8
+    report = json.loads(result.stdout)
+    statuses = {step["name"]: step["status"] for step in report["steps"]}
+    assert statuses == {
+        "import": "passed",
+        "tests": "failed",
+        "ruff": "passed",
+        "serve": "passed",
+    }
+    assert report["passed"] is False
+    assert "failed" in report["steps"][1]["detail"]
+
+
+def service_with_venv(tmp_path, *packages):
+    """A new service whose own .venv holds only ``packages``."""
+    project = create_project("Checked", tmp_path, git=False).path
+    venv.create(project / ".venv", with_pip=True)
+    install = subprocess.run(
+        [str(project / ".venv/bin/python"), "-m", "pip", "install", "-q", *packages],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert install.returncode == 0, install.stderr
+    return project
+
+
+def statuses(result):
+    return {step["name"]: step for step in json.loads(result.stdout)["steps"]}
+
+
+def test_missing_gunicorn_is_not_run_not_passed(tmp_path):
+    project = service_with_venv(tmp_path, "flask", "pytest")
+    result = check(str(project), "--json")
+    steps = statuses(result)
+    assert (steps["serve"]["status"], steps["serve"]["detail"]) == (
+        "not run",
+        "gunicorn is not installed",
+    )
+    # The service's own suite starts gunicorn too, so it fails as well.
+    assert steps["tests"]["status"] == "failed"
+    assert result.exit_code == 8
+
+
+def test_a_step_that_could_not_run_exits_9(tmp_path, monkeypatch):
+    project = service_with_venv(tmp_path, "flask", "gunicorn", "pytest")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no ruff here, nor in its .venv
+    result = check(str(project), "--json")
+    steps = statuses(result)
+    assert steps["ruff"]["status"] == "not run"
+    assert {steps[name]["status"] for name in ("import", "tests", "serve")} == {
+        "passed"
+    }
+    assert result.exit_code == 9
+
+
+def test_a_directory_that_is_not_a_service_is_a_clear_error(tmp_path):
+    result = check(str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: {tmp_path} is not a service made by flaskproto: it has no"
+        " readable .flaskproto.json\n"
+    )
+
+
+def test_new_with_check_reports_in_its_json(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["new", "Smoke", "-o", str(tmp_path), "--no-git", "--check", "--json"]
+    )
+    assert result.exit_code == 0, result.stdout
+    data = json.loads(result.stdout)
+    assert data["check"]["passed"] is True
+    assert [step["name"] for step in data["check"]["steps"]] == [
+        "import",
+        "tests",
+        "ruff",
+        "serve",
+    ]
