@@ -96,6 +96,13 @@ def cli() -> None:
     " Repeatable. See: flaskproto features.",
 )
 @click.option(
+    "--replay",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Make the service with the features and --set values recorded in another"
+    " project's .flaskproto.json; --with and --set add to them.",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Render into an existing directory, replacing the template's own files"
@@ -138,6 +145,7 @@ def new(
     output_dir: str,
     assignments: tuple[str, ...],
     features: tuple[str, ...],
+    replay: str | None,
     force: bool,
     dry_run: bool,
     as_json: bool,
@@ -155,11 +163,19 @@ def new(
     from .create import create_project
     from .features import split_names
 
+    context = parse_assignments(assignments)
+    wanted = split_names(features)
+    if replay is not None:
+        from .replay import load_answers
+
+        answers = load_answers(replay)
+        context = {**answers.overrides, **context}
+        wanted = [*answers.features, *wanted]
     result = create_project(
         name,
         output_dir,
-        context=parse_assignments(assignments),
-        features=split_names(features),
+        context=context,
+        features=wanted,
         force=force,
         dry_run=dry_run,
         git=git,

@@ -25,6 +25,7 @@ from .errors import (
 from .features import Selection, select
 from .install import VENV, install_project
 from .naming import Names, derive_names
+from .replay import answers_for, command_line
 from .templates import DEFAULT_TEMPLATE, Template, load_template
 
 METADATA_FILE = ".flaskproto.json"
@@ -150,7 +151,7 @@ def create_project(
         except OSError as err:
             raise OutputError(f"cannot write in {output}: {err.strerror}") from err
         rendered = _render(tmpl, values, scratch)
-        _write_metadata(rendered, tmpl, values, selection)
+        _write_metadata(rendered, tmpl, names, values, selection)
         files = _list_files(rendered)
         if git_plan == "initialised":
             gitrepo.initial_commit(
@@ -274,12 +275,20 @@ def _remove_empty_dirs(root: Path) -> None:
 
 
 def _write_metadata(
-    project: Path, tmpl: Template, values: Mapping[str, object], selection: Selection
+    project: Path,
+    tmpl: Template,
+    names: Names,
+    values: Mapping[str, object],
+    selection: Selection,
 ) -> None:
+    answers = answers_for(tmpl, names, selection, values)
     record = {
         "flaskproto_version": __version__,
         "template": tmpl.name,
         "features": selection.names,
+        # What to give flaskproto new to make this project again (--replay).
+        "command": command_line(names.project_name, answers),
+        "answers": {"features": answers.features, "overrides": answers.overrides},
         "context": values,
     }
     text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"

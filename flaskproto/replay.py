@@ -1,0 +1,74 @@
+"""How a project was made: the one-line command, and making another the same way."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InvalidInput
+from .features import VARIABLE_PREFIX, Selection
+from .naming import Names, slugify
+from .templates import Template
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What a project was made from: its template, features and set variables."""
+
+    template: str
+    features: list[str]
+    #: Variables given with --set (those that differ from the template's defaults).
+    overrides: dict[str, str]
+
+
+def answers_for(
+    template: Template, names: Names, selection: Selection, values: Mapping[str, object]
+) -> Answers:
+    """Return the answers that, with the same NAME, make this project again."""
+    derived = {
+        "project_slug": slugify(names.project_name),
+        "package_name": slugify(names.project_name).replace("-", "_"),
+    }
+    overrides = {}
+    for key, default in template.public_variables.items():
+        if key == "project_name" or key.startswith(VARIABLE_PREFIX):
+            continue
+        value = values.get(key)
+        expected = derived.get(key, default)
+        if isinstance(value, str) and value != expected:
+            overrides[key] = value
+    asked = [name for name in selection.names if name not in selection.added]
+    return Answers(template.name, asked, overrides)
+
+
+def command_line(project_name: str, answers: Answers) -> str:
+    """Return the ``flaskproto new`` command that makes the project again."""
+    words = ["flaskproto", "new", project_name]
+    if answers.template != "service":
+        words += ["--template", answers.template]
+    if answers.features:
+        words += ["--with", ",".join(answers.features)]
+    for key, value in answers.overrides.items():
+        words += ["--set", f"{key}={value}"]
+    return shlex.join(words)
+
+
+def load_answers(path: str | Path) -> Answers:
+    """Read the answers recorded in a project's .flaskproto.json."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        answers = record["answers"]
+        return Answers(
+            str(record["template"]),
+            [str(name) for name in answers["features"]],
+            {str(k): str(v) for k, v in answers["overrides"].items()},
+        )
+    except OSError as err:
+        raise InvalidInput(f"--replay {path}: {err.strerror}") from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise InvalidInput(
+            f"--replay {path}: not a .flaskproto.json written by this flaskproto"
+        ) from None
