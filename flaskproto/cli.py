@@ -15,6 +15,7 @@ from . import __version__
 if TYPE_CHECKING:
     from .check import CheckReport, Step
 from .errors import EXIT_CODES, FlaskprotoError
+from .output import Progress, status, styled
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -135,6 +136,12 @@ def cli() -> None:
     help="Then check the new service as flaskproto check does (for CI smoke jobs).",
 )
 @click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print only the new project's path: no progress, no next steps.",
+)
+@click.option(
     "--no-input",
     is_flag=True,
     help="Never prompt. flaskproto new does not prompt yet, and never waits on stdin.",
@@ -152,6 +159,7 @@ def new(
     git: bool | None,
     install: bool,
     run_check: bool,
+    quiet: bool,
     no_input: bool,
 ) -> None:
     """Create the service NAME in --output-dir.
@@ -171,25 +179,33 @@ def new(
         answers = load_answers(replay)
         context = {**answers.overrides, **context}
         wanted = [*answers.features, *wanted]
-    result = create_project(
-        name,
-        output_dir,
-        context=context,
-        features=wanted,
-        force=force,
-        dry_run=dry_run,
-        git=git,
-        install=install,
-        progress=lambda line: click.echo(f"{line}...", err=True),
-    )
+    progress = Progress(quiet)
+    try:
+        result = create_project(
+            name,
+            output_dir,
+            context=context,
+            features=wanted,
+            force=force,
+            dry_run=dry_run,
+            git=git,
+            install=install,
+            progress=progress,
+        )
+    finally:
+        progress.done()
     report = None
     if run_check and not result.dry_run:
-        report = _check(result.path, quiet=as_json)
+        report = _check(result.path, quiet=as_json or quiet)
     if as_json:
         data = result.to_dict()
         if report is not None:
             data["check"] = report.to_dict()
         _echo_json(data)
+        _exit_for(report)
+        return
+    if quiet:
+        click.echo(str(result.path))
         _exit_for(report)
         return
     names = result.names
@@ -208,7 +224,7 @@ def new(
         )
         click.echo(f"git: {git_state}")
         return
-    click.echo(f"Created {what} at {result.path}")
+    click.echo(f"{styled('Created', 'green', bold=True)} {what} at {result.path}")
     click.echo(f"  {features_line}")
     click.echo(f"  {len(result.files)} files; git: {result.git}")
     if result.installed_with is not None:
@@ -229,7 +245,8 @@ def _check(path: str | os.PathLike[str], quiet: bool) -> CheckReport:
             click.echo(f"Checking {os.path.abspath(path)}")
         shown.append(step)
         click.echo(
-            f"{step.status:<8} {step.name:<7} {step.seconds:7.2f}s  {step.detail}"
+            f"{status(f'{step.status:<8}')} {step.name:<7} {step.seconds:7.2f}s"
+            f"  {step.detail}"
         )
 
     report = check_project(path, on_step=None if quiet else show)

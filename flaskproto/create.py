@@ -150,10 +150,14 @@ def create_project(
             )
         except OSError as err:
             raise OutputError(f"cannot write in {output}: {err.strerror}") from err
+        if progress is not None:
+            progress(f"Rendering the {tmpl.name} template")
         rendered = _render(tmpl, values, scratch)
         _write_metadata(rendered, tmpl, names, values, selection)
         files = _list_files(rendered)
         if git_plan == "initialised":
+            if progress is not None:
+                progress("Making the initial git commit")
             gitrepo.initial_commit(
                 rendered, str(values["author_name"]), str(values["author_email"])
             )

@@ -48,7 +48,7 @@ def test_new_prints_where_and_next_steps(invoke, tmp_path):
     assert "directory order-service, package order_service" in result.stdout
     assert "Next steps:" in result.stdout
     assert "pytest" in result.stdout
-    assert result.stderr == ""
+    assert result.stderr == "Rendering the service template...\n"
     assert (tmp_path / "order-service" / "src" / "order_service").is_dir()
 
 
@@ -201,7 +201,10 @@ def test_signal_during_generation_leaves_nothing(tmp_path, signum):
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
-    assert stderr == "Error: interrupted; nothing half-made was left behind\n"
+    assert stderr.splitlines()[-1] == (
+        "Error: interrupted; nothing half-made was left behind"
+    )
+    assert stderr.count("Error") == 1
     assert not output.exists()
 
 
@@ -210,3 +213,42 @@ def test_subprocess_error_message_has_no_traceback(tmp_path, run_flaskproto):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("Error: the package name 'flask' cannot be used")
+
+
+def test_progress_goes_to_stderr_as_plain_lines(tmp_path):
+    result = CliRunner().invoke(cli, ["new", "x1", "-o", str(tmp_path), "--git"])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "Rendering the service template...",
+        "Making the initial git commit...",
+    ]
+    assert "Rendering" not in result.stdout
+
+
+def test_quiet_prints_only_the_path(tmp_path):
+    result = CliRunner().invoke(cli, ["new", "x1", "-o", str(tmp_path), "-q"])
+    assert result.exit_code == 0
+    assert result.stdout == f"{tmp_path / 'x1'}\n"
+    assert result.stderr == ""
+
+
+def test_errors_stay_one_line_with_progress(tmp_path):
+    result = CliRunner().invoke(cli, ["new", "flask", "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("no_color", [None, "1"], ids=["colour", "no-color"])
+def test_colour_follows_no_color(tmp_path, monkeypatch, no_color):
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    result = CliRunner().invoke(
+        cli, ["new", "x1", "-o", str(tmp_path), "--no-git"], color=True
+    )
+    assert result.exit_code == 0
+    assert ("\x1b[" in result.stdout) is (no_color is None)
+
+
+def test_colour_is_dropped_when_stdout_is_not_a_terminal(tmp_path):
+    result = CliRunner().invoke(cli, ["new", "x1", "-o", str(tmp_path), "--no-git"])
+    assert "\x1b[" not in result.stdout
