@@ -13,6 +13,8 @@ import click
 from . import __version__
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from .check import CheckReport, Step
 from .errors import EXIT_CODES, FlaskprotoError
 from .output import Progress, status, styled
@@ -25,6 +27,36 @@ CHECK_EXIT_CODES = {
     8: "a check failed",
     9: "no check failed, but one could not run (pytest, ruff or gunicorn missing)",
 }
+
+
+def _complete_features(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Complete the last name of a comma-separated --with value."""
+    from click.shell_completion import CompletionItem
+
+    from .features import catalogue
+    from .templates import load_template
+
+    done, comma, last = incomplete.rpartition(",")
+    taken = set(done.split(","))
+    return [
+        CompletionItem(f"{done}{comma}{name}", help=feature.help)
+        for name, feature in catalogue(load_template()).items()
+        if name.startswith(last) and name not in taken
+    ]
+
+
+def _complete_templates(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Complete bundled template names; paths and URLs are the shell's to complete."""
+    from click.shell_completion import CompletionItem
+
+    from .templates import bundled_template_names
+
+    names = [n for n in bundled_template_names() if n.startswith(incomplete)]
+    return [CompletionItem(name) for name in names]
 
 
 def _exit_codes_epilog(extra: dict[int, str] | None = None) -> str:
@@ -93,8 +125,18 @@ def cli() -> None:
     "features",
     multiple=True,
     metavar="FEATURE[,FEATURE...]",
+    shell_complete=_complete_features,
     help="Add features, e.g. --with db,api; what they require comes too."
     " Repeatable. See: flaskproto features.",
+)
+@click.option(
+    "--template",
+    default="service",
+    show_default=True,
+    metavar="NAME|PATH|GIT-URL",
+    shell_complete=_complete_templates,
+    help="A bundled template (see flaskproto templates), a cookiecutter template"
+    " directory, or a git URL of one.",
 )
 @click.option(
     "--replay",
@@ -144,7 +186,8 @@ def cli() -> None:
 @click.option(
     "--no-input",
     is_flag=True,
-    help="Never prompt. flaskproto new does not prompt yet, and never waits on stdin.",
+    help="Ask no questions, even at a terminal. Without a terminal nothing is"
+    " asked and stdin is never read.",
 )
 @_reports_errors
 def new(
@@ -152,6 +195,7 @@ def new(
     output_dir: str,
     assignments: tuple[str, ...],
     features: tuple[str, ...],
+    template: str,
     replay: str | None,
     force: bool,
     dry_run: bool,
@@ -179,6 +223,12 @@ def new(
         answers = load_answers(replay)
         context = {**answers.overrides, **context}
         wanted = [*answers.features, *wanted]
+    # Questions only for a person at a terminal: never in CI, pipes or --no-input.
+    interactive = not (no_input or quiet or as_json or dry_run) and _at_a_terminal()
+    if interactive:
+        from .prompts import ask
+
+        context, wanted = ask(name, context, wanted)
     progress = Progress(quiet)
     try:
         result = create_project(
@@ -186,6 +236,7 @@ def new(
             output_dir,
             context=context,
             features=wanted,
+            template=template,
             force=force,
             dry_run=dry_run,
             git=git,
@@ -232,6 +283,9 @@ def new(
     click.echo("\nNext steps:")
     for step in result.next_steps:
         click.echo(f"  {step}")
+    if interactive:
+        click.echo("\nThe same again, without questions:")
+        click.echo(f"  {result.command}")
     _exit_for(report)
 
 
@@ -286,12 +340,43 @@ def check(path: str, as_json: bool) -> None:
     _exit_for(report)
 
 
+def _at_a_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def _describe_features(names: list[str], added: dict[str, str]) -> str:
     if not names:
         return "features: none (add some with --with; see flaskproto features)"
     notes = [f"{name} for {added[name]}" for name in names if name in added]
     extra = f" (added: {', '.join(notes)})" if notes else ""
     return f"features: {', '.join(names)}{extra}"
+
+
+@cli.command("templates", short_help="List the bundled templates.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
+)
+@_reports_errors
+def templates_command(as_json: bool) -> None:
+    """List the templates that ship with flaskproto, for --template. Any other
+    cookiecutter template works too, by path or git URL."""
+    from .features import catalogue
+    from .templates import bundled_template_names, load_template
+
+    found = [load_template(name) for name in bundled_template_names()]
+    rows = [
+        {
+            "name": t.name,
+            "description": str(t.variables.get("_description", "")),
+            "features": list(catalogue(t)),
+        }
+        for t in found
+    ]
+    if as_json:
+        _echo_json({"templates": rows})
+        return
+    for row in rows:
+        click.echo(f"{row['name']}  {row['description']}")
 
 
 @cli.command("features", short_help="List the features --with can add.")
@@ -328,4 +413,6 @@ def _terminate(signum: int, frame: object) -> NoReturn:
 def main() -> None:
     """Entry point of the ``flaskproto`` console script."""
     signal.signal(signal.SIGTERM, _terminate)
-    cli()
+    # One name however it starts (console script or python -m), for usage
+    # lines and for shell completion's _FLASKPROTO_COMPLETE variable.
+    cli(prog_name="flaskproto")

@@ -49,6 +49,15 @@ _CHECKS = {
 }
 
 
+def check_value(key: str, value: str) -> None:
+    """Raise InvalidInput unless ``value`` is acceptable for variable ``key``."""
+    if "\x00" in value:
+        raise InvalidInput(f"{key}: the value contains a NUL character")
+    check = _CHECKS.get(key)
+    if check is not None:
+        check(value)
+
+
 def parse_assignments(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
     """Turn ``KEY=VALUE`` strings into a dict; raise InvalidInput on a bad one."""
     values: dict[str, str] = {}
@@ -79,11 +88,15 @@ def build_context(
     for key, value in overrides.items():
         _check_override(key, value, variables, switches)
     context: dict[str, object] = {}
-    derived = {
-        "project_name": names.project_name,
-        "project_slug": names.project_slug,
-        "package_name": names.package_name,
-    }
+    if "project_name" not in variables:
+        raise TemplateError(
+            f"template {template.name!r} has no project_name variable for NAME"
+        )
+    # The bundled templates take their names as flaskproto derives them; other
+    # templates derive theirs as their cookiecutter.json says.
+    derived = {"project_name": names.project_name}
+    if template.bundled:
+        derived.update(project_slug=names.project_slug, package_name=names.package_name)
     env = None
     for key, default in variables.items():
         if key in switches:
@@ -98,10 +111,13 @@ def build_context(
             value = _render_default(env, key, default, context)
         elif isinstance(default, list):
             value = str(default[0]) if default else ""
+        elif isinstance(default, (bool, dict)):
+            context[key] = default  # cookiecutter's yes/no and dict variables
+            continue
         else:
             value = str(default)
         context[key] = value
-        check = _CHECKS.get(key)
+        check = _CHECKS.get(key) if template.bundled else None
         if check is not None:
             check(value)
     return context

@@ -26,7 +26,7 @@ from .features import Selection, select
 from .install import VENV, install_project
 from .naming import Names, derive_names
 from .replay import answers_for, command_line
-from .templates import DEFAULT_TEMPLATE, Template, load_template
+from .templates import DEFAULT_TEMPLATE, Template, open_template
 
 METADATA_FILE = ".flaskproto.json"
 _JINJA_MARKERS = ("{{", "{%", "{#")
@@ -51,6 +51,8 @@ class ProjectResult:
     later_steps: list[str] = field(default_factory=list)
     #: The tool that installed the project into .venv (``install=True``).
     installed_with: str | None = None
+    #: The flaskproto new command that makes this project again.
+    command: str = ""
 
     @property
     def next_steps(self) -> list[str]:
@@ -74,6 +76,7 @@ class ProjectResult:
             "git": self.git,
             "dry_run": self.dry_run,
             "installed_with": self.installed_with,
+            "command": self.command,
             "next_steps": self.next_steps,
         }
 
@@ -102,15 +105,48 @@ def create_project(
     a repository; ``True`` requires it, ``False`` skips it. ``install`` then
     installs the project into ``.venv`` with its test extra (InstallError if
     that fails: the project stays, the virtualenv does not). ``progress`` is
-    called with a line before each slow step.
+    called with a line before each slow step. ``template`` is a bundled
+    template's name, a template directory or a git URL.
     """
-    tmpl = load_template(template)
+    with open_template(template) as tmpl:
+        return _create(
+            tmpl,
+            name,
+            output_dir,
+            context=context or {},
+            features=list(features),
+            force=force,
+            dry_run=dry_run,
+            git=git,
+            install=install,
+            progress=progress,
+        )
+
+
+def _create(
+    tmpl: Template,
+    name: str,
+    output_dir: str | os.PathLike[str],
+    *,
+    context: Mapping[str, str],
+    features: list[str],
+    force: bool,
+    dry_run: bool,
+    git: bool | None,
+    install: bool,
+    progress: Callable[[str], object] | None,
+) -> ProjectResult:
     names = derive_names(name)
-    selection = select(tmpl, list(features))
-    values = build_context(tmpl, names, context or {}, selection.names)
-    names = Names(
-        names.project_name, str(values["project_slug"]), str(values["package_name"])
-    )
+    selection = select(tmpl, features)
+    values = build_context(tmpl, names, context, selection.names)
+    if tmpl.bundled:
+        slug, package = str(values["project_slug"]), str(values["package_name"])
+    else:
+        slug, package = (
+            _project_dir_name(tmpl, values),
+            str(values.get("package_name", "")),
+        )
+    names = Names(names.project_name, slug, package)
 
     output = Path(os.path.abspath(os.fspath(output_dir)))
     if any(marker in str(output) for marker in _JINJA_MARKERS):
@@ -139,6 +175,9 @@ def create_project(
             True,
             install_steps,
             later_steps,
+            command=command_line(
+                names.project_name, answers_for(tmpl, names, selection, values)
+            ),
         )
 
     created_dirs = _make_dirs(output)
@@ -182,6 +221,9 @@ def create_project(
         False,
         install_steps,
         later_steps,
+        command=command_line(
+            names.project_name, answers_for(tmpl, names, selection, values)
+        ),
     )
     if install:
         if progress is not None:
@@ -191,6 +233,30 @@ def create_project(
         except InstallError as err:
             raise InstallError(f"{err}; {target} was made, without {VENV}") from err
     return result
+
+
+def _project_dir_name(tmpl: Template, values: Mapping[str, object]) -> str:
+    """Return the name a template gives its project directory, checked."""
+    from cookiecutter.environment import StrictEnvironment
+    from cookiecutter.exceptions import CookiecutterException
+    from cookiecutter.find import find_template
+    from jinja2 import TemplateError as JinjaError
+
+    settings = {k: v for k, v in tmpl.variables.items() if k.startswith("_")}
+    context = {**settings, **values}
+    try:
+        with extension_path(tmpl):
+            env = StrictEnvironment(context={"cookiecutter": context})
+            found = find_template(tmpl.path, env)
+            name = env.from_string(Path(found).name).render(cookiecutter=context)
+    except (CookiecutterException, JinjaError) as err:
+        raise TemplateError(f"template {tmpl.name!r}: {err}") from err
+    if not name or name.startswith(".") or any(c in name for c in "/\\\0"):
+        raise TemplateError(
+            f"template {tmpl.name!r} names its project directory {name!r},"
+            " which is not a plain directory name"
+        )
+    return name
 
 
 def _check_target(target: Path, force: bool) -> bool:
@@ -246,10 +312,13 @@ def _render(tmpl: Template, values: Mapping[str, object], into: Path) -> Path:
     context = {"cookiecutter": {**settings, **values}}
     try:
         with extension_path(tmpl):
-            # The template's hooks only tidy up after plain cookiecutter; that
-            # is done here, in process.
+            # The bundled template's hook only tidies up after plain cookiecutter,
+            # which is done here in process; other templates' hooks run.
             project = generate_files(
-                repo_dir=tmpl.path, context=context, output_dir=into, accept_hooks=False
+                repo_dir=tmpl.path,
+                context=context,
+                output_dir=into,
+                accept_hooks=not tmpl.bundled,
             )
     except UndefinedVariableInTemplate as err:
         # str(err) would carry the whole context; name the file and the cause.

@@ -252,3 +252,31 @@ def test_colour_follows_no_color(tmp_path, monkeypatch, no_color):
 def test_colour_is_dropped_when_stdout_is_not_a_terminal(tmp_path):
     result = CliRunner().invoke(cli, ["new", "x1", "-o", str(tmp_path), "--no-git"])
     assert "\x1b[" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        ([], "NAME"),
+        (["x1", "--set", "version=banana"], "version"),
+        (["x1", "--with", "nope"], "nope"),
+    ],
+    ids=["missing-name", "invalid-value", "unknown-feature"],
+)
+def test_without_a_terminal_bad_input_exits_2_and_never_waits(tmp_path, args, names):
+    # stdin is an open pipe that never sends anything: a question would hang.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flaskproto", "new", *args, "-o", str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 2
+    assert names in stderr
+    assert list(tmp_path.iterdir()) == []
