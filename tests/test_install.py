@@ -1,7 +1,9 @@
 """flaskproto new --install: a service that is ready to test in its own .venv."""
 
 import json
+import os
 import subprocess
+import venv
 
 
 def test_install_makes_a_virtualenv_ready_to_test(tmp_path, run_flaskproto):
@@ -65,3 +67,36 @@ def test_dry_run_with_install_installs_nothing(tmp_path, run_flaskproto):
     result = run_flaskproto("new", "x1", "--install", "--dry-run", cwd=tmp_path)
     assert result.returncode == 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_install_uses_uv_when_it_is_on_path(tmp_path, run_flaskproto):
+    tools = tmp_path / "tools"
+    venv.create(tools, with_pip=True)
+    got = subprocess.run(
+        [str(tools / "bin" / "python"), "-m", "pip", "install", "-q", "uv"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert got.returncode == 0, got.stderr
+    path = f"{tools / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    result = run_flaskproto(
+        "new",
+        "Order Service",
+        "--install",
+        "--no-git",
+        "--json",
+        cwd=tmp_path,
+        timeout=600,
+        env={"PATH": path},
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["installed_with"] == "uv"
+    tests = subprocess.run(
+        [".venv/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path / "order-service",
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert tests.returncode == 0, tests.stdout + tests.stderr

@@ -4,10 +4,10 @@ import json
 import os
 import shlex
 import sys
-from pathlib import Path
 
 import pexpect
 import pytest
+from helpers import tree
 
 #: Every wait on the terminal ends by then, so no test can hang.
 TIMEOUT = 60
@@ -57,12 +57,17 @@ def finish(child: pexpect.spawn) -> list[str]:
     return lines
 
 
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
+def test_progress_rewrites_one_line_on_a_terminal(terminal, tmp_path):
+    child = terminal("new", "Order Service", "-o", str(tmp_path), "--git", "--no-input")
+    child.expect(pexpect.EOF)
+    raw = child.before
+    child.close()
+    assert child.exitstatus == 0, raw
+    assert "\r\x1b[KRendering the service template..." in raw
+    assert "\r\x1b[KMaking the initial git commit..." in raw
+    # Two steps on one line, then that line is cleared for the result.
+    assert raw.count("\r\x1b[K") == 3
+    assert raw.rindex("\r\x1b[K") < raw.index("Created Order Service")
 
 
 def test_answers_make_the_project_and_the_command_makes_it_again(
