@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import functools
+import json
 import re
 import sys
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 from .errors import InvalidInput, TemplateError
 from .features import VARIABLE_PREFIX, catalogue
@@ -168,11 +171,23 @@ def _check_override(
 
 
 def _environment(template: Template):
+    """Return cookiecutter's Jinja environment for ``template``'s own strings.
+
+    Made once per template and process: loading the extensions costs more
+    than rendering the few strings it is used for.
+    """
+    return _environment_at(
+        template.path, json.dumps(template.variables, sort_keys=True)
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _environment_at(path: Path, variables: str):
     from cookiecutter.environment import StrictEnvironment
 
-    with extension_path(template):
+    with _template_on_path(path):
         return StrictEnvironment(
-            context={"cookiecutter": template.variables}, keep_trailing_newline=True
+            context={"cookiecutter": json.loads(variables)}, keep_trailing_newline=True
         )
 
 
@@ -185,11 +200,15 @@ def _render_default(env, key: str, default: str, context: Mapping[str, object]) 
         raise TemplateError(f"cannot render the default of {key!r}: {err}") from err
 
 
-@contextmanager
 def extension_path(template: Template):
     """Let the template's local Jinja extensions import, as cookiecutter does."""
-    sys.path.insert(0, str(template.path))
+    return _template_on_path(template.path)
+
+
+@contextmanager
+def _template_on_path(path: Path):
+    sys.path.insert(0, str(path))
     try:
         yield
     finally:
-        sys.path.remove(str(template.path))
+        sys.path.remove(str(path))
