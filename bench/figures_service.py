@@ -1,0 +1,265 @@
+"""Figures 4-6, the generated service: serving, first 200, its tests, from zero."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from measure import (
+    BENCH,
+    FLASKPROTO,
+    SERVE_VENVS,
+    SERVICE,
+    WITH_ALL,
+    WORK,
+    WORKERS,
+    Config,
+    Load,
+    ServedApp,
+    Server,
+    env_without_flask,
+    fresh_dir,
+    interleave,
+    run,
+    time_to_first_200,
+    timed,
+    wrk,
+)
+from report import TIME_HEADERS, Section, fmt_range, fmt_time, ratio, time_row
+
+# --- The service under test -------------------------------------------------
+
+
+@functools.cache
+def install_service(label: str) -> Path:
+    """Generate the service ``svc`` (base or all features) and install it, with
+    its test extra, into its bench virtualenv, once per run. Returns the project
+    directory."""
+    venv = SERVE_VENVS[label]
+    python = venv / "bin" / "python"
+    if not python.exists():
+        run([sys.executable, "-m", "venv", venv])
+        run([python, "-m", "pip", "install", "--quiet", "hatchling"])
+    where = WORK / f"service-{label}"
+    shutil.rmtree(where, ignore_errors=True)
+    features = WITH_ALL if label == "all" else []
+    run([FLASKPROTO, "new", SERVICE, "--no-input", "--no-git", "-o", where, *features])
+    project = where / SERVICE
+    pip_install = [python, "-m", "pip", "install", "--quiet", "--no-build-isolation"]
+    run([*pip_install, f"{project}[test]"])
+    return project
+
+
+def served_apps(project: Path) -> dict[str, ServedApp]:
+    bin_dir = SERVE_VENVS["base"] / "bin"
+    gunicorn = [bin_dir / "gunicorn", "-c", project / "gunicorn.conf.py"]
+
+    def dev(app: str) -> Callable[[int], list]:
+        return lambda port: [
+            bin_dir / "flask",
+            "--app",
+            app,
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--with-threads",
+            "--no-reload",
+            "--no-debugger",
+        ]
+
+    return {
+        "bare": ServedApp(
+            "bare app, gunicorn", BENCH, lambda port: [*gunicorn, "bare_app:app"]
+        ),
+        "svc": ServedApp(
+            "generated service, gunicorn",
+            project,
+            lambda port: [*gunicorn, f"{SERVICE}:create_app()"],
+        ),
+        "bare-dev": ServedApp("bare app, flask run", BENCH, dev("bare_app")),
+        "svc-dev": ServedApp(
+            "generated service, flask run", project, dev(f"{SERVICE}:create_app")
+        ),
+    }
+
+
+# --- Figure 4: serving ------------------------------------------------------
+
+
+def figure_serving(cfg: Config) -> Section:
+    apps = served_apps(install_service("base"))
+    duration = cfg.wrk_seconds
+    section = Section(
+        f"`wrk -t2 -c32 -d{duration}s --latency` on 127.0.0.1, GET `/`. Both"
+        " gunicorn runs use the generated `gunicorn.conf.py` (`-c`),"
+        f" WEB_CONCURRENCY={WORKERS}, access log to a file; the bare app is"
+        " `bench/bare_app.py`. `flask run` is Flask's development server,"
+        " threaded. All four servers run throughout; the load goes to one at a"
+        " time, interleaved. wrk shares the machine's cores with the server.",
+        [
+            "What",
+            "Requests/s, median",
+            "Range (min – max)",
+            "p50",
+            "p99",
+            "Ratio (medians)",
+            "Target",
+        ],
+    )
+    loads: dict[str, list[Load]] = {key: [] for key in apps}
+    with fresh_dir("serve") as logs:
+        servers = {key: Server(app, logs) for key, app in apps.items()}
+        try:
+            for server in servers.values():
+                server.start()
+            for server in servers.values():  # warm-up, not recorded
+                wrk(server.url, 1)
+            for _ in range(cfg.runs):
+                for key, server in servers.items():
+                    loads[key].append(wrk(server.url, duration))
+        finally:
+            for server in servers.values():
+                server.stop()
+    bare = [x.rps for x in loads["bare"]]
+    for key, app in apps.items():
+        rps = [x.rps for x in loads[key]]
+        against, cell = f"{ratio(rps, bare):.2f}× bare app, gunicorn", ""
+        if key == "bare":
+            against, cell = "", "baseline"
+        elif key == "svc":
+            cell = section.target(
+                "generated service vs bare app, gunicorn, requests/s",
+                ratio(rps, bare),
+                ">=",
+                0.9,
+            )
+        section.rows.append(
+            [
+                app.name,
+                f"{statistics.median(rps):,.0f}",
+                fmt_range(rps, lambda v: f"{v:,.0f}"),
+                fmt_time(statistics.median(x.p50 for x in loads[key])),
+                fmt_time(statistics.median(x.p99 for x in loads[key])),
+                against,
+                cell,
+            ]
+        )
+        problems = sorted({x.errors for x in loads[key] if x.errors})
+        if problems:
+            section.notes.append(f"{app.name}: wrk reported {'; '.join(problems)}")
+    dev = [x.rps for x in loads["bare-dev"]]
+    section.notes.append(
+        f"gunicorn serves the bare app at {ratio(bare, dev):.2f}× the requests/s"
+        " of the development server."
+    )
+    return section
+
+
+# --- Figure 5: start to first 200 -------------------------------------------
+
+
+def figure_first_200(cfg: Config) -> Section:
+    apps = served_apps(install_service("base"))
+
+    def case(key: str) -> Callable[[], float]:
+        def measure() -> float:
+            with fresh_dir("start") as logs:
+                return time_to_first_200(apps[key], logs)
+
+        return measure
+
+    s = interleave({"bare": case("bare"), "svc": case("svc")}, cfg.runs)
+    section = Section(
+        "From starting gunicorn (generated `gunicorn.conf.py`,"
+        f" WEB_CONCURRENCY={WORKERS}) to the first 200 on GET `/`, polled every"
+        " 2 ms.",
+        TIME_HEADERS,
+    )
+    bare = ("bare app", s["bare"])
+    section.rows.append(time_row(apps["bare"].name, s["bare"], None, "baseline"))
+    cell = section.target(
+        "generated service vs bare app, start to first 200",
+        ratio(s["svc"], bare[1]),
+        "<=",
+        1.2,
+    )
+    section.rows.append(time_row(apps["svc"].name, s["svc"], bare, cell))
+    return section
+
+
+# --- Figure 6: the generated project's tests, and zero to serving -----------
+
+
+def figure_tests_and_zero(cfg: Config) -> Section:
+    env = env_without_flask()
+
+    def suite(label: str) -> Callable[[], float]:
+        python = SERVE_VENVS[label] / "bin" / "python"
+        project = install_service(label)
+        return lambda: timed(
+            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=project,
+            env=env,
+            timeout=900,
+        )
+
+    # Each suite runs for seconds and starts its own interpreters: no warm-up round.
+    s = interleave(
+        {"base": suite("base"), "all": suite("all")}, cfg.runs, warm_up=False
+    )
+    section = Section(
+        "`python -m pytest -q` in the generated project, installed with its test extra "
+        "in its bench virtualenv (SQLite), whole process; no warm-up round.",
+        TIME_HEADERS,
+    )
+    section.rows.append(time_row("test suite, base", s["base"], None))
+    section.rows.append(
+        time_row("test suite, all features", s["all"], ("base", s["base"]))
+    )
+
+    if "--install" not in run([FLASKPROTO, "new", "--help"]).stdout:
+        section.rows.append(
+            ["zero to serving", "not measured: flaskproto new has no --install yet"]
+            + [""] * 3
+        )
+        return section
+    uv = shutil.which("uv")
+    installer = f"uv ({uv})" if uv else "venv + pip"
+    section.notes.append(
+        "Zero to serving: `flaskproto new svc --install --no-git`, then gunicorn"
+        " from the service's `.venv` to the first 200; installer:"
+        f" {installer}, package cache warm (one unrecorded round first)."
+    )
+    install: list[float] = []
+
+    def zero() -> float:
+        with fresh_dir("zero") as where:
+            start = time.perf_counter()
+            new = [FLASKPROTO, "new", SERVICE, "--install", "--no-input", "--no-git"]
+            run(new, cwd=where, timeout=900)
+            installed = time.perf_counter() - start
+            project = where / SERVICE
+            gunicorn = project / ".venv" / "bin" / "gunicorn"
+            config = project / "gunicorn.conf.py"
+            app = ServedApp(
+                "zero",
+                project,
+                lambda port: [gunicorn, "-c", config, f"{SERVICE}:create_app()"],
+            )
+            served = time_to_first_200(app, where)
+            install.append(installed)
+            return installed + served
+
+    totals = interleave({"zero": zero}, cfg.runs)["zero"]
+    section.rows.append(time_row("flaskproto new --install", install[1:], None))
+    section.rows.append(
+        time_row("zero to serving (new --install, then first 200)", totals, None)
+    )
+    return section
