@@ -58,6 +58,40 @@ def test_session_cookie_is_secure_httponly_and_lax(app):
     assert "SameSite=Lax" in cookie
 
 
+def test_session_survives_from_request_to_request(app):
+    @app.get("/remember")
+    def remember():
+        from flask import session
+
+        session["seen"] = True
+        return "ok"
+
+    @app.get("/recall")
+    def recall():
+        from flask import session
+
+        return {"seen": session.get("seen", False)}
+
+    client = app.test_client()
+    assert client.get("/recall").json == {"seen": False}
+    client.get("/remember")
+    assert client.get("/recall").json == {"seen": True}
+    client.delete_cookie("session")
+    assert client.get("/recall").json == {"seen": False}
+
+
+def test_a_tampered_session_cookie_is_ignored(app):
+    @app.get("/recall")
+    def recall():
+        from flask import session
+
+        return {"seen": session.get("seen", False)}
+
+    client = app.test_client()
+    client.set_cookie("session", "eyJzZWVuIjp0cnVlfQ.forged.signature")
+    assert client.get("/recall").json == {"seen": False}
+
+
 def test_request_body_size_is_limited(app, client):
     @app.post("/upload")
     def upload():
