@@ -25,7 +25,7 @@ from .errors import (
 from .features import Selection, select
 from .install import VENV, install_project
 from .naming import Names, derive_names
-from .replay import answers_for, command_line
+from .replay import Answers, answers_for, command_line
 from .templates import DEFAULT_TEMPLATE, Template, open_template
 
 METADATA_FILE = ".flaskproto.json"
@@ -161,24 +161,23 @@ def _create(
     install_steps = render_steps(tmpl, "_install_steps", values)
     later_steps = render_steps(tmpl, "_next_steps", values)
 
+    answers = answers_for(tmpl, names, selection, values)
+    result = ProjectResult(
+        target,
+        names,
+        tmpl.name,
+        [],
+        git_plan,
+        selection,
+        dry_run,
+        install_steps,
+        later_steps,
+        command=command_line(names.project_name, answers),
+    )
     if dry_run:
         with tempfile.TemporaryDirectory(prefix="flaskproto-dry-run-") as dry:
-            rendered = _render(tmpl, values, Path(dry))
-            files = _list_files(rendered)
-        return ProjectResult(
-            target,
-            names,
-            tmpl.name,
-            files,
-            git_plan,
-            selection,
-            True,
-            install_steps,
-            later_steps,
-            command=command_line(
-                names.project_name, answers_for(tmpl, names, selection, values)
-            ),
-        )
+            result.files = _list_files(_render(tmpl, values, Path(dry)))
+        return result
 
     created_dirs = _make_dirs(output)
     scratch: Path | None = None
@@ -192,8 +191,8 @@ def _create(
         if progress is not None:
             progress(f"Rendering the {tmpl.name} template")
         rendered = _render(tmpl, values, scratch)
-        _write_metadata(rendered, tmpl, names, values, selection)
-        files = _list_files(rendered)
+        _write_metadata(rendered, tmpl, values, selection, answers, result.command)
+        result.files = files = _list_files(rendered)
         if git_plan == "initialised":
             if progress is not None:
                 progress("Making the initial git commit")
@@ -211,20 +210,6 @@ def _create(
             _remove_if_empty(directory)
         raise
     shutil.rmtree(scratch, ignore_errors=True)
-    result = ProjectResult(
-        target,
-        names,
-        tmpl.name,
-        files,
-        git_plan,
-        selection,
-        False,
-        install_steps,
-        later_steps,
-        command=command_line(
-            names.project_name, answers_for(tmpl, names, selection, values)
-        ),
-    )
     if install:
         if progress is not None:
             progress(f"Installing {names.project_slug} into {VENV} with its test extra")
@@ -350,17 +335,17 @@ def _remove_empty_dirs(root: Path) -> None:
 def _write_metadata(
     project: Path,
     tmpl: Template,
-    names: Names,
     values: Mapping[str, object],
     selection: Selection,
+    answers: Answers,
+    command: str,
 ) -> None:
-    answers = answers_for(tmpl, names, selection, values)
     record = {
         "flaskproto_version": __version__,
         "template": tmpl.name,
         "features": selection.names,
         # What to give flaskproto new to make this project again (--replay).
-        "command": command_line(names.project_name, answers),
+        "command": command,
         "answers": {"features": answers.features, "overrides": answers.overrides},
         "context": values,
     }
