@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InvalidInput
+from .process import last_line, run_quietly
 
 METADATA_FILE = ".flaskproto.json"
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
@@ -103,33 +104,20 @@ def _package_name(root: Path) -> str:
 
 
 def _run(command: list[str], root: Path, env: dict[str, str], timeout: float = 900):
-    return subprocess.run(
-        command,
-        cwd=root,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+    return run_quietly(command, root, env, timeout)
 
 
 def _import(python: str, package: str, root: Path, env: dict[str, str]):
     code = f"import {package}; {package}.create_app({{'TESTING': True}})"
     result = _run([python, "-c", code], root, env)
     if result.returncode != 0:
-        return FAILED, _last_line(result.stderr)
+        return FAILED, last_line(result.stderr)
     return PASSED, f"{package}.create_app()"
 
 
 def _tests(python: str, root: Path, env: dict[str, str]):
     result = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], root, env)
-    summary = _last_line(result.stdout) or _last_line(result.stderr)
+    summary = last_line(result.stdout) or last_line(result.stderr)
     if result.returncode == 0:
         return PASSED, summary
     if "No module named pytest" in result.stderr:
@@ -144,7 +132,7 @@ def _ruff(python: str, root: Path, env: dict[str, str]):
     for args in (["check", "."], ["format", "--check", "."]):
         result = _run([ruff, *args], root, env)
         if result.returncode != 0:
-            return FAILED, f"ruff {args[0]}: {_last_line(result.stdout)}"
+            return FAILED, f"ruff {args[0]}: {last_line(result.stdout)}"
     return PASSED, "ruff check and ruff format --check"
 
 
@@ -204,7 +192,7 @@ def _probe(base: str, server: subprocess.Popen[str]):
         except OSError:
             if server.poll() is not None:
                 _, errors = server.communicate()
-                return FAILED, f"gunicorn exited: {_last_line(errors)}"
+                return FAILED, f"gunicorn exited: {last_line(errors)}"
             if time.monotonic() > deadline:
                 return FAILED, f"no answer within {SERVE_TIMEOUT:.0f}s"
             time.sleep(0.05)

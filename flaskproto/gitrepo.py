@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 from .errors import GitError
+from .process import last_line, run_quietly
 
 INITIAL_MESSAGE = "Create the project with flaskproto"
 
@@ -63,18 +63,11 @@ def _run(
     extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     try:
-        result = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            env={**os.environ, **(extra_env or {}), "GIT_TERMINAL_PROMPT": "0"},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        env = {**(extra_env or {}), "GIT_TERMINAL_PROMPT": "0"}
+        result = run_quietly(["git", *args], cwd, env)
     except OSError as err:
         raise GitError(f"cannot run git: {err}; pass --no-git to skip it") from err
     if check and result.returncode != 0:
-        detail = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        detail = last_line(result.stderr) or "no message"
         raise GitError(f"git {args[0]} failed: {detail}; pass --no-git to skip it")
     return result

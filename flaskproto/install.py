@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from .errors import InstallError
+from .process import last_line, run_quietly
 
 VENV = ".venv"
 
@@ -66,20 +66,11 @@ def install_project(path: Path, extras: str = "test") -> str:
 
 def _run(command: list[str], cwd: Path) -> None:
     try:
-        result = subprocess.run(
-            command,
-            cwd=cwd,
-            env={**os.environ, "PIP_NO_INPUT": "1"},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = run_quietly(command, cwd, {"PIP_NO_INPUT": "1"})
     except OSError as err:
         raise InstallError(f"cannot run {command[0]}: {err.strerror}") from err
     if result.returncode != 0:
-        lines = (result.stderr or result.stdout).strip().splitlines()
-        detail = next((ln for ln in reversed(lines) if ln.strip()), "no message")
+        detail = last_line(result.stderr or result.stdout) or "no message"
         raise InstallError(
-            f"installing failed ({os.path.basename(command[0])}): {detail.strip()}"
+            f"installing failed ({os.path.basename(command[0])}): {detail}"
         )

@@ -6,24 +6,22 @@ import subprocess
 import venv
 
 
-def test_install_makes_a_virtualenv_ready_to_test(tmp_path, run_flaskproto):
-    result = run_flaskproto(
+def new_with_install(run_flaskproto, where, env=None):
+    return run_flaskproto(
         "new",
         "Order Service",
         "--install",
         "--no-git",
         "--json",
-        cwd=tmp_path,
+        cwd=where,
         timeout=600,
+        env=env,
     )
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert data["installed_with"] == "pip"
-    assert data["next_steps"][:2] == ["cd order-service", ". .venv/bin/activate"]
-    assert "Installing order-service into .venv" in result.stderr
-    project = tmp_path / "order-service"
+
+
+def assert_own_tests_pass(project):
     tests = subprocess.run(
-        [".venv/bin/pytest", "-q", "-p", "no:cacheprovider"],
+        [".venv/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=project,
         capture_output=True,
         text=True,
@@ -31,6 +29,16 @@ def test_install_makes_a_virtualenv_ready_to_test(tmp_path, run_flaskproto):
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert " passed" in tests.stdout.splitlines()[-1]
+
+
+def test_install_makes_a_virtualenv_ready_to_test(tmp_path, run_flaskproto):
+    result = new_with_install(run_flaskproto, tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["installed_with"] == "pip"
+    assert data["next_steps"][:2] == ["cd order-service", ". .venv/bin/activate"]
+    assert "Installing order-service into .venv" in result.stderr
+    assert_own_tests_pass(tmp_path / "order-service")
 
 
 def test_failed_install_keeps_the_project_and_drops_the_virtualenv(
@@ -80,23 +88,7 @@ def test_install_uses_uv_when_it_is_on_path(tmp_path, run_flaskproto):
     )
     assert got.returncode == 0, got.stderr
     path = f"{tools / 'bin'}{os.pathsep}{os.environ['PATH']}"
-    result = run_flaskproto(
-        "new",
-        "Order Service",
-        "--install",
-        "--no-git",
-        "--json",
-        cwd=tmp_path,
-        timeout=600,
-        env={"PATH": path},
-    )
+    result = new_with_install(run_flaskproto, tmp_path, env={"PATH": path})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["installed_with"] == "uv"
-    tests = subprocess.run(
-        [".venv/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=tmp_path / "order-service",
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert_own_tests_pass(tmp_path / "order-service")
