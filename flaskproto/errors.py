@@ -43,6 +43,24 @@ class InstallError(FlaskprotoError):
     exit_code = 7
 
 
+class NotAService(FlaskprotoError):
+    """The directory is not a service made by flaskproto (no .flaskproto.json)."""
+
+    exit_code = 10
+
+
+class LocalChanges(FlaskprotoError):
+    """Uncommitted or edited files stand in the way; commit them, or --force."""
+
+    exit_code = 11
+
+
+class MergeConflict(FlaskprotoError):
+    """An update merged with conflicts, left as markers for the user to resolve."""
+
+    exit_code = 12
+
+
 #: Exit codes as documented in ``flaskproto new --help`` and the README.
 EXIT_CODES = {
     0: "success",
@@ -53,5 +71,8 @@ EXIT_CODES = {
     TemplateError.exit_code: "the template is missing or cannot be rendered",
     GitError.exit_code: "git failed to make the initial commit",
     InstallError.exit_code: "--install failed; the project was made, .venv was not",
+    NotAService.exit_code: "not inside a service made by flaskproto (no .flaskproto.json)",
+    LocalChanges.exit_code: "uncommitted or edited files in the way; commit them, or --force",
+    MergeConflict.exit_code: "the update left merge conflicts to resolve (listed)",
     130: "interrupted (Ctrl-C or SIGTERM); nothing half-made was left behind",
 }
