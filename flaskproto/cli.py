@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -16,11 +15,9 @@ if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
     from .check import CheckReport, Step
-from .errors import EXIT_CODES, FlaskprotoError
+
+from .clitools import echo_json, exit_codes_epilog, reports_errors
 from .output import Progress, status, styled
-
-F = TypeVar("F", bound=Callable[..., object])
-
 
 #: Exit codes of flaskproto check, and of flaskproto new --check.
 CHECK_EXIT_CODES = {
@@ -59,40 +56,6 @@ def _complete_templates(
     return [CompletionItem(name) for name in names]
 
 
-def _exit_codes_epilog(extra: dict[int, str] | None = None) -> str:
-    codes = {**EXIT_CODES, **(extra or {})}
-    lines = [f"  {code:<4} {meaning}" for code, meaning in sorted(codes.items())]
-    return "\b\nExit codes:\n" + "\n".join(lines)
-
-
-def _echo_json(data: object) -> None:
-    # json is imported here, not at the top: --help and --version never need it.
-    import json
-
-    click.echo(json.dumps(data, ensure_ascii=False))
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
-
-
-def _reports_errors(func: F) -> F:
-    """Turn expected failures into one line on stderr and their exit code."""
-
-    def wrapper(*args: object, **kwargs: object) -> object:
-        try:
-            return func(*args, **kwargs)
-        except FlaskprotoError as err:
-            _fail(str(err), err.exit_code)
-        except KeyboardInterrupt:
-            _fail("interrupted; nothing half-made was left behind", 130)
-
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    return wrapper  # type: ignore[return-value]
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(
     __version__, prog_name="flaskproto", message="%(prog)s %(version)s"
@@ -102,7 +65,7 @@ def cli() -> None:
 
 
 @cli.command(
-    short_help="Create a new service.", epilog=_exit_codes_epilog(CHECK_EXIT_CODES)
+    short_help="Create a new service.", epilog=exit_codes_epilog(CHECK_EXIT_CODES)
 )
 @click.argument("name")
 @click.option(
@@ -189,7 +152,7 @@ def cli() -> None:
     help="Ask no questions, even at a terminal. Without a terminal nothing is"
     " asked and stdin is never read.",
 )
-@_reports_errors
+@reports_errors
 def new(
     name: str,
     output_dir: str,
@@ -252,7 +215,7 @@ def new(
         data = result.to_dict()
         if report is not None:
             data["check"] = report.to_dict()
-        _echo_json(data)
+        echo_json(data)
         _exit_for(report)
         return
     if quiet:
@@ -322,13 +285,13 @@ def _exit_for(report: CheckReport | None) -> None:
 
 
 @cli.command(
-    short_help="Check a generated service.", epilog=_exit_codes_epilog(CHECK_EXIT_CODES)
+    short_help="Check a generated service.", epilog=exit_codes_epilog(CHECK_EXIT_CODES)
 )
 @click.argument("path", default=".", type=click.Path(file_okay=False, exists=True))
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
 )
-@_reports_errors
+@reports_errors
 def check(path: str, as_json: bool) -> None:
     """Check the service at PATH (default: here) in this environment, or in its
     .venv when it has one: import its app factory, run its tests, run ruff when
@@ -336,7 +299,7 @@ def check(path: str, as_json: bool) -> None:
     /healthz and /readyz. One line per step, then a summary."""
     report = _check(path, quiet=as_json)
     if as_json:
-        _echo_json(report.to_dict())
+        echo_json(report.to_dict())
     _exit_for(report)
 
 
@@ -356,7 +319,7 @@ def _describe_features(names: list[str], added: dict[str, str]) -> str:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
 )
-@_reports_errors
+@reports_errors
 def templates_command(as_json: bool) -> None:
     """List the templates that ship with flaskproto, for --template. Any other
     cookiecutter template works too, by path or git URL."""
@@ -373,7 +336,7 @@ def templates_command(as_json: bool) -> None:
         for t in found
     ]
     if as_json:
-        _echo_json({"templates": rows})
+        echo_json({"templates": rows})
         return
     for row in rows:
         click.echo(f"{row['name']}  {row['description']}")
@@ -383,7 +346,7 @@ def templates_command(as_json: bool) -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
 )
-@_reports_errors
+@reports_errors
 def features_command(as_json: bool) -> None:
     """List each feature of the service template: what it does, the packages it
     adds and the features it requires."""
@@ -393,7 +356,7 @@ def features_command(as_json: bool) -> None:
     features = catalogue(load_template())
     if as_json:
         data = {"features": [feature.to_dict() for feature in features.values()]}
-        _echo_json(data)
+        echo_json(data)
         return
     width = max((len(name) for name in features), default=0)
     for feature in features.values():

@@ -71,8 +71,13 @@ EXIT_CODES = {
     TemplateError.exit_code: "the template is missing or cannot be rendered",
     GitError.exit_code: "git failed to make the initial commit",
     InstallError.exit_code: "--install failed; the project was made, .venv was not",
-    NotAService.exit_code: "not inside a service made by flaskproto (no .flaskproto.json)",
-    LocalChanges.exit_code: "uncommitted or edited files in the way; commit them, or --force",
-    MergeConflict.exit_code: "the update left merge conflicts to resolve (listed)",
     130: "interrupted (Ctrl-C or SIGTERM); nothing half-made was left behind",
+}
+
+#: The further exit codes of the commands that work inside a service
+#: (add, remove, update); their --help shows them with EXIT_CODES.
+SERVICE_EXIT_CODES = {
+    NotAService.exit_code: "not a service made by flaskproto (no .flaskproto.json)",
+    LocalChanges.exit_code: "edited or uncommitted files in the way; commit or --force",
+    MergeConflict.exit_code: "the update left merge conflicts to resolve (listed)",
 }

@@ -1,0 +1,47 @@
+"""Pieces every command shares: error reporting, JSON output, exit-code epilogs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
+
+import click
+
+from .errors import EXIT_CODES, FlaskprotoError
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def exit_codes_epilog(extra: dict[int, str] | None = None) -> str:
+    codes = {**EXIT_CODES, **(extra or {})}
+    lines = [f"  {code:<4} {meaning}" for code, meaning in sorted(codes.items())]
+    return "\b\nExit codes:\n" + "\n".join(lines)
+
+
+def echo_json(data: object) -> None:
+    # json is imported here, not at the top: --help and --version never need it.
+    import json
+
+    click.echo(json.dumps(data, ensure_ascii=False))
+
+
+def fail(message: str, code: int) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def reports_errors(func: F) -> F:
+    """Turn expected failures into one line on stderr and their exit code."""
+
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return func(*args, **kwargs)
+        except FlaskprotoError as err:
+            fail(str(err), err.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted; nothing half-made was left behind", 130)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper  # type: ignore[return-value]
