@@ -123,6 +123,72 @@ def create_project(
         )
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a project is rendered from: its names, features, values and answers."""
+
+    names: Names
+    selection: Selection
+    values: dict[str, object]
+    answers: Answers
+    #: The flaskproto new command that makes this project again.
+    command: str
+
+
+def plan_project(
+    tmpl: Template, name: str, context: Mapping[str, str], features: list[str]
+) -> Plan:
+    """Check the inputs for project ``name`` and return what it renders from."""
+    names = derive_names(name)
+    selection = select(tmpl, features)
+    values = build_context(tmpl, names, context, selection.names)
+    if tmpl.bundled:
+        slug, package = str(values["project_slug"]), str(values["package_name"])
+    else:
+        slug, package = (
+            _project_dir_name(tmpl, values),
+            str(values.get("package_name", "")),
+        )
+    names = Names(names.project_name, slug, package)
+    answers = answers_for(tmpl, names, selection, values)
+    command = command_line(names.project_name, answers)
+    return Plan(names, selection, values, answers, command)
+
+
+def render_project(tmpl: Template, plan: Plan, into: Path) -> Path:
+    """Render the project with its .flaskproto.json under ``into``; return its path."""
+    rendered = _render(tmpl, plan.values, into)
+    text = json.dumps(metadata(tmpl, plan), indent=2, ensure_ascii=False) + "\n"
+    try:
+        (rendered / METADATA_FILE).write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise OutputError(f"cannot write the project: {err}") from err
+    return rendered
+
+
+def metadata(tmpl: Template, plan: Plan) -> dict[str, object]:
+    """Return the record of .flaskproto.json that rendering ``plan`` writes."""
+    return {
+        "flaskproto_version": __version__,
+        "template": tmpl.name,
+        "template_version": template_version(tmpl),
+        "features": plan.selection.names,
+        # What to give flaskproto new to make this project again (--replay).
+        "command": plan.command,
+        "answers": {
+            "features": plan.answers.features,
+            "overrides": plan.answers.overrides,
+        },
+        "context": plan.values,
+    }
+
+
+def template_version(tmpl: Template) -> str | None:
+    """Return the version a template declares in ``_template_version``, if any."""
+    version = tmpl.variables.get("_template_version")
+    return None if version is None else str(version)
+
+
 def _create(
     tmpl: Template,
     name: str,
@@ -136,17 +202,8 @@ def _create(
     install: bool,
     progress: Callable[[str], object] | None,
 ) -> ProjectResult:
-    names = derive_names(name)
-    selection = select(tmpl, features)
-    values = build_context(tmpl, names, context, selection.names)
-    if tmpl.bundled:
-        slug, package = str(values["project_slug"]), str(values["package_name"])
-    else:
-        slug, package = (
-            _project_dir_name(tmpl, values),
-            str(values.get("package_name", "")),
-        )
-    names = Names(names.project_name, slug, package)
+    plan = plan_project(tmpl, name, context, features)
+    names, selection, values = plan.names, plan.selection, plan.values
 
     output = Path(os.path.abspath(os.fspath(output_dir)))
     if any(marker in str(output) for marker in _JINJA_MARKERS):
@@ -161,7 +218,6 @@ def _create(
     install_steps = render_steps(tmpl, "_install_steps", values)
     later_steps = render_steps(tmpl, "_next_steps", values)
 
-    answers = answers_for(tmpl, names, selection, values)
     result = ProjectResult(
         target,
         names,
@@ -172,7 +228,7 @@ def _create(
         dry_run,
         install_steps,
         later_steps,
-        command=command_line(names.project_name, answers),
+        command=plan.command,
     )
     if dry_run:
         with tempfile.TemporaryDirectory(prefix="flaskproto-dry-run-") as dry:
@@ -190,8 +246,7 @@ def _create(
             raise OutputError(f"cannot write in {output}: {err.strerror}") from err
         if progress is not None:
             progress(f"Rendering the {tmpl.name} template")
-        rendered = _render(tmpl, values, scratch)
-        _write_metadata(rendered, tmpl, values, selection, answers, result.command)
+        rendered = render_project(tmpl, plan, scratch)
         result.files = files = _list_files(rendered)
         if git_plan == "initialised":
             if progress is not None:
@@ -330,30 +385,6 @@ def _remove_empty_dirs(root: Path) -> None:
             empty = not any(entries)
         if empty and directory != str(root):
             os.rmdir(directory)
-
-
-def _write_metadata(
-    project: Path,
-    tmpl: Template,
-    values: Mapping[str, object],
-    selection: Selection,
-    answers: Answers,
-    command: str,
-) -> None:
-    record = {
-        "flaskproto_version": __version__,
-        "template": tmpl.name,
-        "features": selection.names,
-        # What to give flaskproto new to make this project again (--replay).
-        "command": command,
-        "answers": {"features": answers.features, "overrides": answers.overrides},
-        "context": values,
-    }
-    text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
-    try:
-        (project / METADATA_FILE).write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise OutputError(f"cannot write the project: {err}") from err
 
 
 def _list_files(root: Path) -> list[str]:

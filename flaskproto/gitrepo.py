@@ -1,4 +1,4 @@
-"""Make the initial git commit of a new project."""
+"""Run git: the initial commit and template branch of a new project, and updates."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from .errors import GitError
 from .process import last_line, run_quietly
 
 INITIAL_MESSAGE = "Create the project with flaskproto"
+#: The branch holding the pristine renders of the template that updates merge.
+TEMPLATE_BRANCH = "flaskproto/template"
 
 
 def git_available() -> bool:
@@ -26,6 +28,8 @@ def inside_work_tree(path: Path) -> bool:
 def initial_commit(path: Path, author_name: str, author_email: str) -> None:
     """Init a repository at ``path`` and commit everything in it.
 
+    The commit is also the first of the branch ``flaskproto/template``, where
+    ``flaskproto update`` commits later renders of the template to merge.
     The user's own git identity is used when they have one; otherwise the
     project's author. Commit hooks and signing are skipped: the commit holds
     only what flaskproto wrote.
@@ -53,6 +57,7 @@ def initial_commit(path: Path, author_name: str, author_email: str) -> None:
         path,
         extra_env=env,
     )
+    _run(["branch", TEMPLATE_BRANCH], path)
 
 
 def _run(
@@ -71,3 +76,51 @@ def _run(
         detail = last_line(result.stderr) or "no message"
         raise GitError(f"git {args[0]} failed: {detail}; pass --no-git to skip it")
     return result
+
+
+class Repository:
+    """git in the work tree ``root``: never prompting, no hooks, no signing."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``git args``; GitError if it cannot start, or fails under ``check``."""
+        settings = ["-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null"]
+        try:
+            result = run_quietly(
+                ["git", *settings, *args],
+                cwd or self.root,
+                {**(env or {}), "GIT_TERMINAL_PROMPT": "0"},
+            )
+        except OSError as err:
+            raise GitError(f"cannot run git: {err}") from err
+        if check and result.returncode != 0:
+            detail = last_line(result.stderr) or "no message"
+            raise GitError(f"git {args[0]} failed in {self.root}: {detail}")
+        return result
+
+    def output(self, *args: str, env: dict[str, str] | None = None) -> str:
+        """Run ``git args`` and return its stdout, stripped."""
+        return self.run(*args, env=env).stdout.strip()
+
+    def succeeds(self, *args: str, env: dict[str, str] | None = None) -> bool:
+        """Return whether ``git args`` exits 0."""
+        return self.run(*args, check=False, env=env).returncode == 0
+
+    def identity(self, name: str, email: str) -> dict[str, str]:
+        """The environment that makes commits as the user, or else as ``name``."""
+        if self.succeeds("config", "user.email"):
+            return {}
+        return {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+        }

@@ -1,0 +1,522 @@
+"""Update a service from its template: render, commit on flaskproto/template, merge."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .create import METADATA_FILE, metadata, plan_project, render_project
+from .errors import GitError, LocalChanges, MergeConflict, NotAService
+from .features import split_names
+from .gitrepo import TEMPLATE_BRANCH, Repository, git_available
+from .templates import Template, open_template
+
+_REF = f"refs/heads/{TEMPLATE_BRANCH}"
+#: Every path of the project but its record, which update merges itself.
+_FILES = (".", f":(exclude){METADATA_FILE}")
+_ADOPT = "flaskproto update --adopt"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A file the template changed: git's status letter (A, M, D) and its path."""
+
+    status: str
+    path: str
+
+
+@dataclass
+class UpdateResult:
+    """What ``update_project``, ``check_update`` or ``adopt_service`` found or did."""
+
+    path: Path
+    #: "current"; "available" (check_update, dry run); "updated"; "conflicts";
+    #: "adopted".
+    status: str
+    template: str
+    #: The template version last merged into the service, and the installed one.
+    from_version: str | None
+    to_version: str | None
+    features: list[str]
+    #: Features the update switches on that the service did not have.
+    added_features: list[str]
+    #: What the template changed since the render last merged.
+    changes: list[Change] = field(default_factory=list)
+    #: Files left with conflict markers (or deleted on one side) to resolve.
+    conflicts: list[str] = field(default_factory=list)
+    #: The merge commit made in the current branch.
+    commit: str | None = None
+    #: The template's changes as a git diff (dry run only).
+    diff: str = ""
+    dry_run: bool = False
+
+    @property
+    def current(self) -> bool:
+        return self.status == "current"
+
+    @property
+    def next_steps(self) -> list[str]:
+        """What to type to finish a merge that stopped on conflicts."""
+        if not self.conflicts:
+            return []
+        return [
+            "git status",
+            "edit each file listed: keep what you want between the conflict markers",
+            "git add <file>  (or git rm <file> to keep it deleted)",
+            "git commit",
+            "or undo the whole update: git merge --abort",
+        ]
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the result as plain JSON-ready data."""
+        data: dict[str, object] = {
+            "path": str(self.path),
+            "status": self.status,
+            "current": self.current,
+            "template": self.template,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "features": self.features,
+            "added_features": self.added_features,
+            "changes": [{"status": c.status, "path": c.path} for c in self.changes],
+            "conflicts": self.conflicts,
+            "commit": self.commit,
+            "dry_run": self.dry_run,
+            "next_steps": self.next_steps,
+        }
+        if self.dry_run:
+            data["diff"] = self.diff
+        return data
+
+
+class UpdateConflicts(MergeConflict):
+    """The update merged with conflicts; ``result`` lists them."""
+
+    def __init__(self, result: UpdateResult) -> None:
+        files = ", ".join(result.conflicts)
+        super().__init__(
+            f"the update left conflicts to resolve in {files}; resolve them and"
+            " git commit, or git merge --abort"
+        )
+        self.result = result
+
+
+@dataclass(frozen=True)
+class _Service:
+    root: Path
+    record: dict[str, object]
+    name: str
+    template: str
+    features: list[str]
+    overrides: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _Render:
+    template: Template
+    record: dict[str, object]
+    features: list[str]
+    tree: str
+    directory: Path
+
+
+def update_project(
+    path: str | os.PathLike[str] = ".",
+    *,
+    features: Iterable[str] = (),
+    dry_run: bool = False,
+    template: str | None = None,
+) -> UpdateResult:
+    """Merge what the template changed since the service last merged it.
+
+    The template (the recorded one, or ``template``) is rendered with the
+    recorded answers plus ``features``, committed on the branch
+    flaskproto/template and merged into the current branch; the service's work
+    tree must be clean. Raises UpdateConflicts (exit 12) when the merge stops on
+    conflicts, left in the files as markers. ``dry_run`` writes nothing, the
+    diff to merge is in the result.
+    """
+    service = _open_service(path)
+    repo = _repository(service)
+    tip = _template_tip(repo, service)
+    if not dry_run:
+        _require_clean(repo, service)
+    with open_template(template or service.template) as tmpl, _scratch() as scratch:
+        objects = _scratch_objects(repo, scratch)
+        new = _render(repo, service, tmpl, split_names(features), scratch, objects)
+        base = _merge_base(repo, tip)
+        result = _compare(repo, service, base, new, objects)
+        result.dry_run = dry_run
+        if result.current or dry_run:
+            if dry_run and not result.current:
+                result.diff = repo.output(
+                    "diff", base, new.tree, "--", *_FILES, env=objects
+                )
+            return result
+        previous = None
+        if _differs(repo, tip, new, objects):
+            # Written again without the scratch object store, to be kept.
+            tree = _write_tree(repo, new.directory, scratch / "index-kept", {})
+            message = _template_message(result)
+            previous, tip = tip, _commit_template(repo, service, tree, tip, message)
+        return _merge(repo, service, new.record, result, made=(tip, previous))
+
+
+def check_update(
+    path: str | os.PathLike[str] = ".", *, template: str | None = None
+) -> UpdateResult:
+    """Return whether the service is current with the installed template.
+
+    Current means the template rendered with the recorded answers gives the
+    files of flaskproto/template, and that branch is merged. Writes nothing.
+    """
+    service = _open_service(path)
+    repo = _repository(service)
+    tip = _template_tip(repo, service)
+    with open_template(template or service.template) as tmpl, _scratch() as scratch:
+        objects = _scratch_objects(repo, scratch)
+        new = _render(repo, service, tmpl, [], scratch, objects)
+        base = _merge_base(repo, tip)
+        result = _compare(repo, service, base, new, objects)
+        if not result.current:
+            result.status = "available"
+        return result
+
+
+def adopt_service(
+    path: str | os.PathLike[str] = ".", *, template: str | None = None
+) -> UpdateResult:
+    """Give a service without flaskproto/template the branch, keeping its files.
+
+    The template is rendered with the recorded answers and committed as the
+    branch's first commit, merged into the current branch with git's ``ours``
+    strategy: nothing in the service changes, and later updates bring only
+    what the template changes after this render.
+    """
+    service = _open_service(path)
+    repo = _repository(service)
+    if repo.succeeds("rev-parse", "--verify", "--quiet", _REF):
+        raise GitError(
+            f"{service.root} already has the {TEMPLATE_BRANCH} branch;"
+            " run flaskproto update"
+        )
+    _require_clean(repo, service)
+    with open_template(template or service.template) as tmpl, _scratch() as scratch:
+        new = _render(repo, service, tmpl, [], scratch, {})
+        version = _version(new.record)
+        message = f"Render the {tmpl.name} template{version} to adopt it"
+        tip = _commit_template(repo, service, new.tree, None, message)
+        result = UpdateResult(
+            service.root,
+            "adopted",
+            tmpl.name,
+            None,
+            _optional(new.record.get("template_version")),
+            new.features,
+            [],
+        )
+        return _merge(repo, service, new.record, result, made=(tip, ""), adopt=True)
+
+
+def _open_service(path: str | os.PathLike[str]) -> _Service:
+    root = Path(os.path.abspath(os.fspath(path)))
+    record_path = root / METADATA_FILE
+    if not record_path.is_file():
+        raise NotAService(
+            f"{root} has no {METADATA_FILE}, so it is not a service made by"
+            " flaskproto; run this in the service's top directory. A service made"
+            " by plain cookiecutter needs one: make the same service with flaskproto"
+            " new NAME --no-git and your --with and --set answers elsewhere, copy its"
+            f" {METADATA_FILE} here, commit it, then run {_ADOPT}"
+        )
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        answers = record["answers"]
+        return _Service(
+            root,
+            record,
+            str(record["context"]["project_name"]),
+            str(record["template"]),
+            [str(name) for name in answers["features"]],
+            {str(k): str(v) for k, v in answers["overrides"].items()},
+        )
+    except OSError as err:
+        raise NotAService(f"cannot read {record_path}: {err.strerror}") from err
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise NotAService(
+            f"{record_path} is not a {METADATA_FILE} written by this flaskproto"
+        ) from None
+
+
+def _repository(service: _Service) -> Repository:
+    root = service.root
+    if not git_available():
+        raise GitError("git is not on PATH; flaskproto merges template updates with it")
+    repo = Repository(root)
+    top = repo.run("rev-parse", "--show-toplevel", check=False)
+    if top.returncode != 0:
+        raise GitError(
+            f"{root} is not a git repository, and updates are merged with git:"
+            f" run git init, git add --all and git commit there, then {_ADOPT}"
+        )
+    if Path(top.stdout.strip()).resolve() != root.resolve():
+        raise GitError(
+            f"{root} is inside the git repository {top.stdout.strip()}; updates"
+            " need the service at the top of a repository of its own"
+        )
+    if not repo.succeeds("rev-parse", "--verify", "--quiet", "HEAD"):
+        raise GitError(f"{root} has no commit yet: commit the service first")
+    return repo
+
+
+def _template_tip(repo: Repository, service: _Service) -> str:
+    found = repo.run(
+        "rev-parse", "--verify", "--quiet", f"{_REF}^{{commit}}", check=False
+    )
+    if found.returncode != 0:
+        raise GitError(
+            f"{service.root} has no {TEMPLATE_BRANCH} branch to merge updates from"
+            f" (made with --no-git, or by plain cookiecutter): run {_ADOPT} once"
+        )
+    return found.stdout.strip()
+
+
+def _merge_base(repo: Repository, tip: str) -> str:
+    """Return the template render last merged into the current branch."""
+    found = repo.run("merge-base", "HEAD", tip, check=False)
+    if found.returncode != 0 or not found.stdout.strip():
+        raise GitError(
+            f"the current branch shares no history with {TEMPLATE_BRANCH}; merge it"
+            f" once (git merge -s ours --allow-unrelated-histories {TEMPLATE_BRANCH})"
+            " so updates know what was merged already"
+        )
+    return found.stdout.strip()
+
+
+def _require_clean(repo: Repository, service: _Service) -> None:
+    if repo.succeeds("rev-parse", "--verify", "--quiet", "MERGE_HEAD"):
+        raise LocalChanges(
+            f"a merge is in progress in {service.root}: finish it with git commit,"
+            " or undo it with git merge --abort"
+        )
+    changed = repo.output("status", "--porcelain", "--untracked-files=normal")
+    if changed:
+        lines = changed.splitlines()
+        first = lines[0][3:]
+        more = f" and {len(lines) - 1} more" if len(lines) > 1 else ""
+        raise LocalChanges(
+            f"{service.root} has uncommitted changes ({first}{more}): commit or"
+            " stash them first, so the update's merge stays apart from your work"
+        )
+
+
+@contextmanager
+def _scratch() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="flaskproto-update-") as scratch:
+        yield Path(scratch)
+
+
+def _scratch_objects(repo: Repository, scratch: Path) -> dict[str, str]:
+    """An environment where git writes new objects to ``scratch``, not the repo."""
+    objects = scratch / "objects"
+    objects.mkdir()
+    git_dir = repo.output("rev-parse", "--absolute-git-dir")
+    return {
+        "GIT_OBJECT_DIRECTORY": str(objects),
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(Path(git_dir) / "objects"),
+    }
+
+
+def _render(
+    repo: Repository,
+    service: _Service,
+    tmpl: Template,
+    added: list[str],
+    scratch: Path,
+    objects: dict[str, str],
+) -> _Render:
+    plan = plan_project(
+        tmpl, service.name, service.overrides, [*service.features, *added]
+    )
+    directory = render_project(tmpl, plan, scratch / "render")
+    tree = _write_tree(repo, directory, scratch / "index", objects)
+    return _Render(tmpl, metadata(tmpl, plan), plan.selection.names, tree, directory)
+
+
+def _write_tree(
+    repo: Repository, directory: Path, index: Path, objects: dict[str, str]
+) -> str:
+    """Return the git tree of ``directory``, staged through its own index file."""
+    git_dir = repo.output("rev-parse", "--absolute-git-dir")
+    env = {
+        **objects,
+        "GIT_DIR": git_dir,
+        "GIT_WORK_TREE": str(directory),
+        "GIT_INDEX_FILE": str(index),
+    }
+    repo.run("add", "--all", env=env, cwd=directory)
+    return repo.run("write-tree", env=env, cwd=directory).stdout.strip()
+
+
+def _compare(
+    repo: Repository,
+    service: _Service,
+    base: str,
+    new: _Render,
+    objects: dict[str, str],
+) -> UpdateResult:
+    """Compare the render last merged (``base``) with the new one."""
+    listed = repo.output(
+        "diff-tree", "-r", "--name-status", "--no-renames", base, new.tree, "--",
+        *_FILES, env=objects,
+    )  # fmt: skip
+    changes = [
+        Change(*line.split("\t", 1)) for line in listed.splitlines() if "\t" in line
+    ]
+    merged = _record_at(repo, base)
+    from_version = _optional(merged.get("template_version"))
+    to_version = _optional(new.record.get("template_version"))
+    had = merged.get("features", service.record.get("features", []))
+    had_names = [str(name) for name in had] if isinstance(had, list) else []
+    added = [name for name in new.features if name not in had_names]
+    current = not changes and from_version == to_version and not added
+    return UpdateResult(
+        service.root,
+        "current" if current else "available",
+        new.template.name,
+        from_version,
+        to_version,
+        new.features,
+        added,
+        changes,
+    )
+
+
+def _differs(repo: Repository, tip: str, new: _Render, objects: dict[str, str]) -> bool:
+    """Whether the new render is not already the tip of flaskproto/template."""
+    same_files = repo.succeeds(
+        "diff-tree", "--quiet", tip, new.tree, "--", *_FILES, env=objects
+    )
+    tip_record = _record_at(repo, tip)
+    return not same_files or any(
+        tip_record.get(key) != new.record.get(key)
+        for key in ("template", "template_version", "features")
+    )
+
+
+def _record_at(repo: Repository, commit: str) -> dict[str, object]:
+    shown = repo.run("show", f"{commit}:{METADATA_FILE}", check=False)
+    try:
+        record = json.loads(shown.stdout) if shown.returncode == 0 else {}
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _commit_template(
+    repo: Repository, service: _Service, tree: str, parent: str | None, message: str
+) -> str:
+    """Commit ``tree`` on flaskproto/template after ``parent``; return the commit."""
+    parents = ["-p", parent] if parent else []
+    commit = repo.run(
+        "commit-tree", tree, *parents, "-m", message, env=_identity(repo, service)
+    ).stdout.strip()
+    # The old value guards against another process moving the branch meanwhile.
+    repo.run("update-ref", "-m", "flaskproto update", _REF, commit, parent or "")
+    return commit
+
+
+def _merge(
+    repo: Repository,
+    service: _Service,
+    record: dict[str, object],
+    result: UpdateResult,
+    *,
+    made: tuple[str, str | None],
+    adopt: bool = False,
+) -> UpdateResult:
+    """Merge flaskproto/template into the current branch; record the new answers.
+
+    ``made`` is the branch's tip and, when this run moved it there, where it
+    was before ("" when this run created it), to put it back if git cannot merge.
+    """
+    message = _merge_message(result, adopt)
+    strategy = ["-s", "ours", "--allow-unrelated-histories"] if adopt else []
+    merge = repo.run(
+        "merge", "--no-ff", "--no-commit", *strategy, "-m", message, TEMPLATE_BRANCH,
+        check=False, env=_identity(repo, service),
+    )  # fmt: skip
+    if not repo.succeeds("rev-parse", "--verify", "--quiet", "MERGE_HEAD"):
+        # The merge did not start: put the template branch back as it was.
+        tip, previous = made
+        if previous == "":
+            repo.run("update-ref", "-d", _REF, tip)
+        elif previous is not None:
+            repo.run("update-ref", _REF, previous, tip)
+        detail = (merge.stderr or merge.stdout).strip().splitlines()
+        raise GitError(f"git merge failed: {detail[-1] if detail else 'no message'}")
+    _merge_record(repo, service, record)
+    result.conflicts = repo.output("diff", "--name-only", "--diff-filter=U").split()
+    if result.conflicts:
+        result.status = "conflicts"
+        raise UpdateConflicts(result)
+    repo.run("commit", "--no-edit", "--quiet", env=_identity(repo, service))
+    result.commit = repo.output("rev-parse", "HEAD")
+    if not adopt:
+        result.status = "updated"
+    return result
+
+
+def _merge_record(
+    repo: Repository, service: _Service, record: dict[str, object]
+) -> None:
+    """Write .flaskproto.json: the branch's, with the keys a render writes renewed.
+
+    Keys that other commands keep there (such as the resources added since)
+    stay as the branch has them, so the record never conflicts.
+    """
+    ours = _record_at(repo, "HEAD")
+    merged = {**ours, **record}
+    text = json.dumps(merged, indent=2, ensure_ascii=False) + "\n"
+    (service.root / METADATA_FILE).write_text(text, encoding="utf-8")
+    repo.run("add", "--", METADATA_FILE)
+
+
+def _identity(repo: Repository, service: _Service) -> dict[str, str]:
+    context = service.record.get("context")
+    values = context if isinstance(context, dict) else {}
+    name = str(values.get("author_name") or "flaskproto")
+    email = str(values.get("author_email") or "flaskproto@localhost")
+    return repo.identity(name, email)
+
+
+def _template_message(result: UpdateResult) -> str:
+    version = f" version {result.to_version}" if result.to_version else ""
+    message = f"Render the {result.template} template{version}"
+    if result.added_features:
+        message += f" with {', '.join(result.added_features)}"
+    return message
+
+
+def _merge_message(result: UpdateResult, adopt: bool) -> str:
+    version = f" version {result.to_version}" if result.to_version else ""
+    if adopt:
+        return f"Adopt the flaskproto {result.template} template{version}"
+    if result.added_features:
+        names = ", ".join(result.added_features)
+        return f"Add {names} from the flaskproto {result.template} template{version}"
+    return f"Update to the flaskproto {result.template} template{version}"
+
+
+def _version(record: dict[str, object]) -> str:
+    version = record.get("template_version")
+    return f" version {version}" if version else ""
+
+
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)
