@@ -379,3 +379,9 @@ def main() -> None:
     # One name however it starts (console script or python -m), for usage
     # lines and for shell completion's _FLASKPROTO_COMPLETE variable.
     cli(prog_name="flaskproto")
+
+
+from .cli_update import check_update_command, update  # noqa: E402
+
+cli.add_command(update)
+cli.add_command(check_update_command)

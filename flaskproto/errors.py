@@ -32,7 +32,7 @@ class TemplateError(FlaskprotoError):
 
 
 class GitError(FlaskprotoError):
-    """The initial git commit failed."""
+    """git is missing or failed, or the repository lacks what update needs."""
 
     exit_code = 6
 
@@ -69,7 +69,7 @@ EXIT_CODES = {
     TargetExists.exit_code: "the target directory exists and is not empty",
     OutputError.exit_code: "the output cannot be written (permissions, disk, path)",
     TemplateError.exit_code: "the template is missing or cannot be rendered",
-    GitError.exit_code: "git failed to make the initial commit",
+    GitError.exit_code: "git failed, or the repository is not one update can use",
     InstallError.exit_code: "--install failed; the project was made, .venv was not",
     130: "interrupted (Ctrl-C or SIGTERM); nothing half-made was left behind",
 }

@@ -1,0 +1,322 @@
+"""flaskproto update and check-update: template changes merged with git."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+from conftest import REPO
+from helpers import assert_suite_passes, tree
+
+from flaskproto.cli import cli
+from flaskproto.create import METADATA_FILE
+
+HELLO = "src/order_service/hello.py"
+TEST_HELLO = "tests/test_hello.py"
+OLD_DOC = '"""The root route: Flask\'s hello world."""'
+NEW_DOC = '"""The root route: Flask\'s hello world, in plain text."""'
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(arg) for arg in args], catch_exceptions=False)
+
+
+def git(*args, cwd):
+    """Run git as a user with an identity; return its stdout."""
+    return subprocess.run(
+        ["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.org", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def commit_all(project, message="My changes"):
+    git("add", "--all", cwd=project)
+    git("commit", "-q", "-m", message, cwd=project)
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new))
+
+
+def state(project):
+    """What a command that writes nothing must leave as it was."""
+    return (
+        git("status", "--porcelain", "--untracked-files=all", cwd=project),
+        git("show-ref", cwd=project),
+        git("count-objects", cwd=project),
+        tree(project),
+    )
+
+
+@pytest.fixture(scope="module")
+def newer_template(tmp_path_factory):
+    """The service template, version 2: a file added, two changed."""
+    template = tmp_path_factory.mktemp("template") / "service"
+    shutil.copytree(REPO / "templates" / "service", template)
+    edit(
+        template / "cookiecutter.json",
+        '"_template_version": "1"',
+        '"_template_version": "2"',
+    )
+    project = template / "{{cookiecutter.project_slug}}"
+    edit(project / "src/{{cookiecutter.package_name}}/hello.py", OLD_DOC, NEW_DOC)
+    edit(
+        project / ".env.example",
+        "# The service reads these from the environment.",
+        "# The service reads its settings from the environment.",
+    )
+    (project / "CHANGELOG.md").write_text("# Changelog\n\nNothing released yet.\n")
+    return template
+
+
+@pytest.fixture
+def service(tmp_path):
+    """Order Service as flaskproto new makes it, in its git repository."""
+    result = invoke("new", "Order Service", "-o", tmp_path, "-q")
+    assert result.exit_code == 0, result.stderr
+    return tmp_path / "order-service"
+
+
+def test_new_starts_the_template_branch_at_the_initial_commit(service):
+    assert git("rev-parse", "HEAD", cwd=service) == git(
+        "rev-parse", "flaskproto/template", cwd=service
+    )
+    record = json.loads((service / METADATA_FILE).read_text())
+    assert record["template_version"] == "1"
+
+
+def test_update_keeps_user_edits_and_brings_template_changes(service, newer_template):
+    # The user changes the route's answer, adds a file and deletes one, and
+    # another command keeps its own key in the record.
+    for name in (HELLO, TEST_HELLO):
+        edit(service / name, "Hello World!", "Hello Orders!")
+    (service / "src/order_service/orders.py").write_text('"""Orders."""\n')
+    (service / ".dockerignore").unlink()
+    record = json.loads((service / METADATA_FILE).read_text())
+    record["resources"] = ["orders"]
+    (service / METADATA_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    commit_all(service)
+
+    result = invoke("update", service, "--template", newer_template)
+
+    assert result.exit_code == 0, result.stderr
+    assert "Updated" in result.stdout and "version 1 to 2" in result.stdout
+    hello = (service / HELLO).read_text()
+    assert NEW_DOC in hello and "Hello Orders!" in hello
+    assert "Hello Orders!" in (service / TEST_HELLO).read_text()
+    assert (service / "src/order_service/orders.py").is_file()
+    assert not (service / ".dockerignore").exists()
+    assert (service / "CHANGELOG.md").read_text().startswith("# Changelog")
+    assert "its settings" in (service / ".env.example").read_text()
+    record = json.loads((service / METADATA_FILE).read_text())
+    assert record["resources"] == ["orders"]
+    assert record["template_version"] == "2"
+    assert git("status", "--porcelain", cwd=service) == ""
+    parents = git("log", "-1", "--format=%P", cwd=service).split()
+    assert parents[1] == git("rev-parse", "flaskproto/template", cwd=service).strip()
+    # The template is recorded: the service is now current with it.
+    assert invoke("check-update", service).exit_code == 0
+    again = invoke("update", service, "--json")
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout)["status"] == "current"
+
+
+def test_an_overlapping_edit_stops_on_a_conflict_the_user_finishes(
+    service, newer_template, service_venv
+):
+    # The same line the template changes, and a file the template changes
+    # that the user deleted.
+    edit(service / HELLO, OLD_DOC, '"""The orders greeting."""')
+    for name in (HELLO, TEST_HELLO):
+        edit(service / name, "Hello World!", "Hello Orders!")
+    (service / ".env.example").unlink()
+    commit_all(service)
+
+    result = invoke("update", service, "--template", newer_template, "--json")
+
+    assert result.exit_code == 12
+    data = json.loads(result.stdout)
+    assert data["status"] == "conflicts"
+    assert data["conflicts"] == [".env.example", HELLO]
+    assert "git merge --abort" in " ".join(data["next_steps"])
+    assert result.stderr.startswith("Error: the update left conflicts")
+    assert len(result.stderr.splitlines()) == 1
+    hello = (service / HELLO).read_text()
+    assert "<<<<<<< " in hello and "=======" in hello and ">>>>>>> " in hello
+    assert NEW_DOC in hello and '"""The orders greeting."""' in hello
+    # What merged cleanly is staged; the record is resolved already.
+    staged = git("diff", "--cached", "--name-only", cwd=service).split()
+    assert "CHANGELOG.md" in staged
+    assert METADATA_FILE not in git("diff", "--name-only", "--diff-filter=U", cwd=service)
+    assert json.loads((service / METADATA_FILE).read_text())["template_version"] == "2"
+    again = invoke("update", service)
+    assert again.exit_code == 11
+    assert "merge is in progress" in again.stderr
+
+    # The user resolves: their docstring, the file stays deleted.
+    lines = hello.splitlines(keepends=True)
+    start = lines.index(next(line for line in lines if line.startswith("<<<<<<<")))
+    end = lines.index(next(line for line in lines if line.startswith(">>>>>>>")))
+    lines[start : end + 1] = ['"""The orders greeting."""\n']
+    (service / HELLO).write_text("".join(lines))
+    git("add", HELLO, cwd=service)
+    git("rm", "-q", ".env.example", cwd=service)
+    git("commit", "-q", "--no-edit", cwd=service)
+
+    assert invoke("check-update", service).exit_code == 0
+    assert (service / "CHANGELOG.md").is_file()
+    service_venv.install_service(service)
+    assert_suite_passes(service_venv, service)
+
+
+def test_update_with_db_gives_what_new_with_db_gives(service, tmp_path):
+    (service / "src/order_service/orders.py").write_text('"""Orders."""\n')
+    commit_all(service)
+
+    result = invoke("update", service, "--with", "db")
+
+    assert result.exit_code == 0, result.stderr
+    assert "adding db" in result.stdout
+    made = invoke("new", "Order Service", "--with", "db", "-o", tmp_path / "b", "-q")
+    assert made.exit_code == 0, made.stderr
+    expected = tree(tmp_path / "b" / "order-service")
+    expected["src/order_service/orders.py"] = b'"""Orders."""\n'
+    updated = tree(service)
+    for files in (expected, updated):
+        files[METADATA_FILE] = json.loads(files[METADATA_FILE])
+    assert updated == expected
+    log = git("log", "--format=%s", "flaskproto/template", cwd=service).splitlines()
+    assert log == [
+        "Render the service template version 1 with db",
+        "Create the project with flaskproto",
+    ]
+
+
+def test_check_update_and_dry_run_say_what_is_waiting(service, newer_template):
+    current = invoke("check-update", service, "--json")
+    assert current.exit_code == 0, current.stderr
+    assert json.loads(current.stdout)["current"] is True
+    assert "is current with template version 1" in invoke("check-update", service).stdout
+    before = state(service)
+
+    behind = invoke("check-update", service, "--template", newer_template)
+    assert behind.exit_code == 13
+    assert "An update is waiting" in behind.stdout
+    assert "A CHANGELOG.md" in behind.stdout
+    as_json = invoke("check-update", service, "--template", newer_template, "--json")
+    assert as_json.exit_code == 13
+    data = json.loads(as_json.stdout)
+    assert (data["current"], data["from_version"], data["to_version"]) == (
+        False,
+        "1",
+        "2",
+    )
+    assert {"status": "A", "path": "CHANGELOG.md"} in data["changes"]
+
+    dry = invoke("update", service, "--template", newer_template, "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert "+# Changelog" in dry.stdout
+    assert f"+{NEW_DOC}" in dry.stdout and f"-{OLD_DOC}" in dry.stdout
+    dry_json = invoke(
+        "update", service, "--template", newer_template, "--dry-run", "--json"
+    )
+    assert json.loads(dry_json.stdout)["diff"].startswith("diff --git")
+    assert state(service) == before
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["edit", "untracked"],
+    ids=["edited-file", "untracked-file"],
+)
+def test_update_refuses_a_work_tree_with_changes(service, change):
+    if change == "edit":
+        edit(service / HELLO, "Hello World!", "Hello!")
+    else:
+        (service / "notes.txt").write_text("todo\n")
+    before = state(service)
+    result = invoke("update", service, "--with", "db")
+    assert result.exit_code == 11
+    assert "uncommitted changes" in result.stderr and "commit or stash" in result.stderr
+    assert state(service) == before
+
+
+def test_commands_refuse_a_directory_that_is_not_a_service(tmp_path):
+    for command in ("update", "check-update"):
+        result = invoke(command, tmp_path)
+        assert result.exit_code == 10
+        assert result.stderr.startswith("Error: ") and "no .flaskproto.json" in (
+            result.stderr
+        )
+
+
+def test_a_service_outside_git_is_told_how_to_adopt(tmp_path):
+    assert invoke("new", "Order Service", "-o", tmp_path, "--no-git").exit_code == 0
+    result = invoke("update", tmp_path / "order-service")
+    assert result.exit_code == 6
+    assert "not a git repository" in result.stderr
+    assert "git init" in result.stderr and "--adopt" in result.stderr
+
+
+def test_adopt_a_service_made_without_git(tmp_path, newer_template):
+    assert invoke("new", "Order Service", "-o", tmp_path, "--no-git").exit_code == 0
+    service = tmp_path / "order-service"
+    git("init", "-q", cwd=service)
+    commit_all(service, "Start")
+    refused = invoke("update", service)
+    assert refused.exit_code == 6
+    assert "no flaskproto/template branch" in refused.stderr
+    before = tree(service)
+
+    adopted = invoke("update", service, "--adopt")
+
+    assert adopted.exit_code == 0, adopted.stderr
+    assert "Adopted" in adopted.stdout
+    assert tree(service) == before
+    assert git("status", "--porcelain", cwd=service) == ""
+    assert invoke("check-update", service).exit_code == 0
+    assert invoke("update", service, "--adopt").exit_code == 6
+    # Later updates bring only what the template changed after adoption.
+    updated = invoke("update", service, "--template", newer_template, "--json")
+    assert updated.exit_code == 0, updated.stderr
+    changed = {c["path"] for c in json.loads(updated.stdout)["changes"]}
+    assert changed == {"CHANGELOG.md", ".env.example", HELLO}
+
+
+def test_adopt_a_service_made_by_plain_cookiecutter(tmp_path):
+    from cookiecutter.main import cookiecutter
+
+    cookiecutter(
+        str(REPO / "templates" / "service"),
+        no_input=True,
+        output_dir=str(tmp_path),
+        extra_context={"project_name": "Order Service"},
+    )
+    service = tmp_path / "order-service"
+    git("init", "-q", cwd=service)
+    commit_all(service, "Start")
+    refused = invoke("update", service, "--adopt")
+    assert refused.exit_code == 10
+    assert "plain cookiecutter" in refused.stderr
+
+    # The way the message gives: the record of the same service, made by flaskproto.
+    made = invoke("new", "Order Service", "--no-git", "-o", tmp_path / "same", "-q")
+    assert made.exit_code == 0, made.stderr
+    shutil.copy(tmp_path / "same" / "order-service" / METADATA_FILE, service)
+    commit_all(service, "Record the flaskproto answers")
+
+    adopted = invoke("update", service, "--adopt")
+    assert adopted.exit_code == 0, adopted.stderr
+    assert invoke("check-update", service).exit_code == 0
+
+
+def test_adopt_takes_neither_with_nor_dry_run(service):
+    result = invoke("update", service, "--adopt", "--dry-run")
+    assert result.exit_code == 2
+    assert "--adopt takes neither" in result.stderr
