@@ -271,6 +271,12 @@ def _repository(service: _Service) -> Repository:
         )
     if not repo.succeeds("rev-parse", "--verify", "--quiet", "HEAD"):
         raise GitError(f"{root} has no commit yet: commit the service first")
+    branch = repo.run("symbolic-ref", "--quiet", "HEAD", check=False).stdout.strip()
+    if branch == _REF:
+        raise GitError(
+            f"{TEMPLATE_BRANCH} is checked out in {root}; it holds only the template's"
+            " renders: switch to your own branch (git switch -) first"
+        )
     return repo
 
 

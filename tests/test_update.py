@@ -3,6 +3,7 @@
 import json
 import shutil
 import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -42,6 +43,14 @@ def edit(path, old, new):
     text = path.read_text()
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new))
+
+
+def change_greeting(project):
+    """Change the route's answer, and the service's tests that check it."""
+    for path in [project / HELLO, *sorted((project / "tests").glob("test_*.py"))]:
+        text = path.read_text()
+        if "Hello World!" in text:
+            path.write_text(text.replace("Hello World!", "Hello Orders!"))
 
 
 def state(project):
@@ -94,8 +103,7 @@ def test_new_starts_the_template_branch_at_the_initial_commit(service):
 def test_update_keeps_user_edits_and_brings_template_changes(service, newer_template):
     # The user changes the route's answer, adds a file and deletes one, and
     # another command keeps its own key in the record.
-    for name in (HELLO, TEST_HELLO):
-        edit(service / name, "Hello World!", "Hello Orders!")
+    change_greeting(service)
     (service / "src/order_service/orders.py").write_text('"""Orders."""\n')
     (service / ".dockerignore").unlink()
     record = json.loads((service / METADATA_FILE).read_text())
@@ -133,8 +141,7 @@ def test_an_overlapping_edit_stops_on_a_conflict_the_user_finishes(
     # The same line the template changes, and a file the template changes
     # that the user deleted.
     edit(service / HELLO, OLD_DOC, '"""The orders greeting."""')
-    for name in (HELLO, TEST_HELLO):
-        edit(service / name, "Hello World!", "Hello Orders!")
+    change_greeting(service)
     (service / ".env.example").unlink()
     commit_all(service)
 
@@ -153,7 +160,9 @@ def test_an_overlapping_edit_stops_on_a_conflict_the_user_finishes(
     # What merged cleanly is staged; the record is resolved already.
     staged = git("diff", "--cached", "--name-only", cwd=service).split()
     assert "CHANGELOG.md" in staged
-    assert METADATA_FILE not in git("diff", "--name-only", "--diff-filter=U", cwd=service)
+    assert METADATA_FILE not in git(
+        "diff", "--name-only", "--diff-filter=U", cwd=service
+    )
     assert json.loads((service / METADATA_FILE).read_text())["template_version"] == "2"
     again = invoke("update", service)
     assert again.exit_code == 11
@@ -202,7 +211,9 @@ def test_check_update_and_dry_run_say_what_is_waiting(service, newer_template):
     current = invoke("check-update", service, "--json")
     assert current.exit_code == 0, current.stderr
     assert json.loads(current.stdout)["current"] is True
-    assert "is current with template version 1" in invoke("check-update", service).stdout
+    assert (
+        "is current with template version 1" in invoke("check-update", service).stdout
+    )
     before = state(service)
 
     behind = invoke("check-update", service, "--template", newer_template)
@@ -320,3 +331,32 @@ def test_adopt_takes_neither_with_nor_dry_run(service):
     result = invoke("update", service, "--adopt", "--dry-run")
     assert result.exit_code == 2
     assert "--adopt takes neither" in result.stderr
+
+
+def test_update_refuses_to_run_on_the_template_branch(service):
+    git("switch", "-q", "flaskproto/template", cwd=service)
+    result = invoke("update", service)
+    assert result.exit_code == 6
+    assert "switch to your own branch" in result.stderr
+
+
+def test_help_lists_the_exit_codes_and_loads_no_template_engine():
+    code = (
+        "import sys\n"
+        "from flaskproto.cli import cli\n"
+        "for command in ('update', 'check-update'):\n"
+        "    try:\n"
+        "        cli([command, '--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('cookiecutter' in sys.modules, 'jinja2' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    update_help, check_help = result.stdout.split("Usage: ")[1:]
+    for code in ("10", "11", "12"):
+        assert f"\n    {code} " in update_help
+    assert "\n    13 " not in update_help
+    assert "\n    13   an update is waiting" in check_help
+    assert result.stdout.splitlines()[-1] == "False False"
