@@ -175,5 +175,6 @@ def _summary(result: UpdateResult) -> str:
         parts.append(f"version {result.from_version} to {result.to_version}")
     if result.added_features:
         parts.append(f"adding {', '.join(result.added_features)}")
-    parts.append(f"{len(result.changes)} files changed by the template")
+    count = len(result.changes)
+    parts.append(f"{count} file{'' if count == 1 else 's'} changed by the template")
     return ", ".join(parts)

@@ -10,16 +10,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import templatebranch as branch
 from .create import METADATA_FILE, metadata, plan_project, render_project
-from .errors import GitError, LocalChanges, MergeConflict, NotAService
+from .errors import GitError, MergeConflict, NotAService
 from .features import split_names
-from .gitrepo import TEMPLATE_BRANCH, Repository, git_available
+from .gitrepo import TEMPLATE_BRANCH, Repository
 from .templates import Template, open_template
 
-_REF = f"refs/heads/{TEMPLATE_BRANCH}"
 #: Every path of the project but its record, which update merges itself.
 _FILES = (".", f":(exclude){METADATA_FILE}")
-_ADOPT = "flaskproto update --adopt"
 
 
 @dataclass(frozen=True)
@@ -142,14 +141,14 @@ def update_project(
     diff to merge is in the result.
     """
     service = _open_service(path)
-    repo = _repository(service)
-    tip = _template_tip(repo, service)
+    repo = branch.open_repository(service.root)
+    tip = branch.tip(repo)
     if not dry_run:
-        _require_clean(repo, service)
+        branch.require_clean(repo)
     with open_template(template or service.template) as tmpl, _scratch() as scratch:
-        objects = _scratch_objects(repo, scratch)
+        objects = branch.scratch_objects(repo, scratch)
         new = _render(repo, service, tmpl, split_names(features), scratch, objects)
-        base = _merge_base(repo, tip)
+        base = branch.merge_base(repo, tip)
         result = _compare(repo, service, base, new, objects)
         result.dry_run = dry_run
         if result.current or dry_run:
@@ -161,9 +160,10 @@ def update_project(
         previous = None
         if _differs(repo, tip, new, objects):
             # Written again without the scratch object store, to be kept.
-            tree = _write_tree(repo, new.directory, scratch / "index-kept", {})
+            tree = branch.write_tree(repo, new.directory, scratch / "index-kept", {})
             message = _template_message(result)
-            previous, tip = tip, _commit_template(repo, service, tree, tip, message)
+            identity = _identity(repo, service)
+            previous, tip = tip, branch.commit(repo, tree, tip, message, identity)
         return _merge(repo, service, new.record, result, made=(tip, previous))
 
 
@@ -176,12 +176,12 @@ def check_update(
     files of flaskproto/template, and that branch is merged. Writes nothing.
     """
     service = _open_service(path)
-    repo = _repository(service)
-    tip = _template_tip(repo, service)
+    repo = branch.open_repository(service.root)
+    tip = branch.tip(repo)
     with open_template(template or service.template) as tmpl, _scratch() as scratch:
-        objects = _scratch_objects(repo, scratch)
+        objects = branch.scratch_objects(repo, scratch)
         new = _render(repo, service, tmpl, [], scratch, objects)
-        base = _merge_base(repo, tip)
+        base = branch.merge_base(repo, tip)
         result = _compare(repo, service, base, new, objects)
         if not result.current:
             result.status = "available"
@@ -199,18 +199,18 @@ def adopt_service(
     what the template changes after this render.
     """
     service = _open_service(path)
-    repo = _repository(service)
-    if repo.succeeds("rev-parse", "--verify", "--quiet", _REF):
+    repo = branch.open_repository(service.root)
+    if branch.exists(repo):
         raise GitError(
             f"{service.root} already has the {TEMPLATE_BRANCH} branch;"
             " run flaskproto update"
         )
-    _require_clean(repo, service)
+    branch.require_clean(repo)
     with open_template(template or service.template) as tmpl, _scratch() as scratch:
         new = _render(repo, service, tmpl, [], scratch, {})
         version = _version(new.record)
         message = f"Render the {tmpl.name} template{version} to adopt it"
-        tip = _commit_template(repo, service, new.tree, None, message)
+        tip = branch.commit(repo, new.tree, None, message, _identity(repo, service))
         result = UpdateResult(
             service.root,
             "adopted",
@@ -232,7 +232,7 @@ def _open_service(path: str | os.PathLike[str]) -> _Service:
             " flaskproto; run this in the service's top directory. A service made"
             " by plain cookiecutter needs one: make the same service with flaskproto"
             " new NAME --no-git and your --with and --set answers elsewhere, copy its"
-            f" {METADATA_FILE} here, commit it, then run {_ADOPT}"
+            f" {METADATA_FILE} here, commit it, then run {branch.ADOPT}"
         )
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
@@ -253,89 +253,10 @@ def _open_service(path: str | os.PathLike[str]) -> _Service:
         ) from None
 
 
-def _repository(service: _Service) -> Repository:
-    root = service.root
-    if not git_available():
-        raise GitError("git is not on PATH; flaskproto merges template updates with it")
-    repo = Repository(root)
-    top = repo.run("rev-parse", "--show-toplevel", check=False)
-    if top.returncode != 0:
-        raise GitError(
-            f"{root} is not a git repository, and updates are merged with git:"
-            f" run git init, git add --all and git commit there, then {_ADOPT}"
-        )
-    if Path(top.stdout.strip()).resolve() != root.resolve():
-        raise GitError(
-            f"{root} is inside the git repository {top.stdout.strip()}; updates"
-            " need the service at the top of a repository of its own"
-        )
-    if not repo.succeeds("rev-parse", "--verify", "--quiet", "HEAD"):
-        raise GitError(f"{root} has no commit yet: commit the service first")
-    branch = repo.run("symbolic-ref", "--quiet", "HEAD", check=False).stdout.strip()
-    if branch == _REF:
-        raise GitError(
-            f"{TEMPLATE_BRANCH} is checked out in {root}; it holds only the template's"
-            " renders: switch to your own branch (git switch -) first"
-        )
-    return repo
-
-
-def _template_tip(repo: Repository, service: _Service) -> str:
-    found = repo.run(
-        "rev-parse", "--verify", "--quiet", f"{_REF}^{{commit}}", check=False
-    )
-    if found.returncode != 0:
-        raise GitError(
-            f"{service.root} has no {TEMPLATE_BRANCH} branch to merge updates from"
-            f" (made with --no-git, or by plain cookiecutter): run {_ADOPT} once"
-        )
-    return found.stdout.strip()
-
-
-def _merge_base(repo: Repository, tip: str) -> str:
-    """Return the template render last merged into the current branch."""
-    found = repo.run("merge-base", "HEAD", tip, check=False)
-    if found.returncode != 0 or not found.stdout.strip():
-        raise GitError(
-            f"the current branch shares no history with {TEMPLATE_BRANCH}; merge it"
-            f" once (git merge -s ours --allow-unrelated-histories {TEMPLATE_BRANCH})"
-            " so updates know what was merged already"
-        )
-    return found.stdout.strip()
-
-
-def _require_clean(repo: Repository, service: _Service) -> None:
-    if repo.succeeds("rev-parse", "--verify", "--quiet", "MERGE_HEAD"):
-        raise LocalChanges(
-            f"a merge is in progress in {service.root}: finish it with git commit,"
-            " or undo it with git merge --abort"
-        )
-    changed = repo.output("status", "--porcelain", "--untracked-files=normal")
-    if changed:
-        lines = changed.splitlines()
-        first = lines[0][3:]
-        more = f" and {len(lines) - 1} more" if len(lines) > 1 else ""
-        raise LocalChanges(
-            f"{service.root} has uncommitted changes ({first}{more}): commit or"
-            " stash them first, so the update's merge stays apart from your work"
-        )
-
-
 @contextmanager
 def _scratch() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="flaskproto-update-") as scratch:
         yield Path(scratch)
-
-
-def _scratch_objects(repo: Repository, scratch: Path) -> dict[str, str]:
-    """An environment where git writes new objects to ``scratch``, not the repo."""
-    objects = scratch / "objects"
-    objects.mkdir()
-    git_dir = repo.output("rev-parse", "--absolute-git-dir")
-    return {
-        "GIT_OBJECT_DIRECTORY": str(objects),
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(Path(git_dir) / "objects"),
-    }
 
 
 def _render(
@@ -350,23 +271,8 @@ def _render(
         tmpl, service.name, service.overrides, [*service.features, *added]
     )
     directory = render_project(tmpl, plan, scratch / "render")
-    tree = _write_tree(repo, directory, scratch / "index", objects)
+    tree = branch.write_tree(repo, directory, scratch / "index", objects)
     return _Render(tmpl, metadata(tmpl, plan), plan.selection.names, tree, directory)
-
-
-def _write_tree(
-    repo: Repository, directory: Path, index: Path, objects: dict[str, str]
-) -> str:
-    """Return the git tree of ``directory``, staged through its own index file."""
-    git_dir = repo.output("rev-parse", "--absolute-git-dir")
-    env = {
-        **objects,
-        "GIT_DIR": git_dir,
-        "GIT_WORK_TREE": str(directory),
-        "GIT_INDEX_FILE": str(index),
-    }
-    repo.run("add", "--all", env=env, cwd=directory)
-    return repo.run("write-tree", env=env, cwd=directory).stdout.strip()
 
 
 def _compare(
@@ -377,14 +283,13 @@ def _compare(
     objects: dict[str, str],
 ) -> UpdateResult:
     """Compare the render last merged (``base``) with the new one."""
-    listed = repo.output(
-        "diff-tree", "-r", "--name-status", "--no-renames", base, new.tree, "--",
-        *_FILES, env=objects,
-    )  # fmt: skip
-    changes = [
-        Change(*line.split("\t", 1)) for line in listed.splitlines() if "\t" in line
-    ]
-    merged = _record_at(repo, base)
+    listed = repo.run(
+        "diff-tree", "-r", "-z", "--name-status", "--no-renames", base, new.tree,
+        "--", *_FILES, env=objects,
+    ).stdout.split("\0")[:-1]  # fmt: skip
+    pairs = zip(listed[::2], listed[1::2], strict=True)
+    changes = [Change(status, name) for status, name in pairs]
+    merged = branch.record_at(repo, base)
     from_version = _optional(merged.get("template_version"))
     to_version = _optional(new.record.get("template_version"))
     had = merged.get("features", service.record.get("features", []))
@@ -408,33 +313,11 @@ def _differs(repo: Repository, tip: str, new: _Render, objects: dict[str, str]) 
     same_files = repo.succeeds(
         "diff-tree", "--quiet", tip, new.tree, "--", *_FILES, env=objects
     )
-    tip_record = _record_at(repo, tip)
+    tip_record = branch.record_at(repo, tip)
     return not same_files or any(
         tip_record.get(key) != new.record.get(key)
         for key in ("template", "template_version", "features")
     )
-
-
-def _record_at(repo: Repository, commit: str) -> dict[str, object]:
-    shown = repo.run("show", f"{commit}:{METADATA_FILE}", check=False)
-    try:
-        record = json.loads(shown.stdout) if shown.returncode == 0 else {}
-    except ValueError:
-        return {}
-    return record if isinstance(record, dict) else {}
-
-
-def _commit_template(
-    repo: Repository, service: _Service, tree: str, parent: str | None, message: str
-) -> str:
-    """Commit ``tree`` on flaskproto/template after ``parent``; return the commit."""
-    parents = ["-p", parent] if parent else []
-    commit = repo.run(
-        "commit-tree", tree, *parents, "-m", message, env=_identity(repo, service)
-    ).stdout.strip()
-    # The old value guards against another process moving the branch meanwhile.
-    repo.run("update-ref", "-m", "flaskproto update", _REF, commit, parent or "")
-    return commit
 
 
 def _merge(
@@ -459,15 +342,12 @@ def _merge(
     )  # fmt: skip
     if not repo.succeeds("rev-parse", "--verify", "--quiet", "MERGE_HEAD"):
         # The merge did not start: put the template branch back as it was.
-        tip, previous = made
-        if previous == "":
-            repo.run("update-ref", "-d", _REF, tip)
-        elif previous is not None:
-            repo.run("update-ref", _REF, previous, tip)
+        branch.restore(repo, *made)
         detail = (merge.stderr or merge.stdout).strip().splitlines()
         raise GitError(f"git merge failed: {detail[-1] if detail else 'no message'}")
     _merge_record(repo, service, record)
-    result.conflicts = repo.output("diff", "--name-only", "--diff-filter=U").split()
+    unmerged = repo.run("diff", "-z", "--name-only", "--diff-filter=U").stdout
+    result.conflicts = [name for name in unmerged.split("\0") if name]
     if result.conflicts:
         result.status = "conflicts"
         raise UpdateConflicts(result)
@@ -486,7 +366,7 @@ def _merge_record(
     Keys that other commands keep there (such as the resources added since)
     stay as the branch has them, so the record never conflicts.
     """
-    ours = _record_at(repo, "HEAD")
+    ours = branch.record_at(repo, "HEAD")
     merged = {**ours, **record}
     text = json.dumps(merged, indent=2, ensure_ascii=False) + "\n"
     (service.root / METADATA_FILE).write_text(text, encoding="utf-8")

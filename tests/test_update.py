@@ -360,3 +360,11 @@ def test_help_lists_the_exit_codes_and_loads_no_template_engine():
     assert "\n    13 " not in update_help
     assert "\n    13   an update is waiting" in check_help
     assert result.stdout.splitlines()[-1] == "False False"
+
+
+def test_update_refuses_a_branch_without_the_template_in_its_history(service):
+    git("checkout", "-q", "--orphan", "elsewhere", cwd=service)
+    commit_all(service, "Start again")
+    result = invoke("update", service)
+    assert result.exit_code == 6
+    assert "shares no history with flaskproto/template" in result.stderr
