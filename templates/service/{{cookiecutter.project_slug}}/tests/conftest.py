@@ -1,6 +1,10 @@
 {% if cookiecutter.with_db -%}
 import os
-
+{% endif -%}
+{% if cookiecutter.with_auth -%}
+import secrets
+{% endif -%}
+{% if cookiecutter.with_db %}
 {% endif -%}
 import pytest
 {%- if cookiecutter.with_db %}
@@ -16,7 +20,8 @@ from {{ cookiecutter.package_name }}.db import db
 {%- endif %}
 {%- if cookiecutter.with_auth %}
 
-PASSWORD = "correct horse battery"
+# A new password on each run: no password is written in the code.
+PASSWORD = secrets.token_urlsafe(16)
 {%- endif %}
 {% if cookiecutter.with_db %}
 
