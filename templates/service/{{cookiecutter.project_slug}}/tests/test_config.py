@@ -37,9 +37,9 @@ def test_start_up_refuses_a_weak_secret_key(monkeypatch, key, problem):
 
 
 def test_a_numeric_secret_key_is_kept_as_text(monkeypatch):
-    secret = "0123456789" * 4  # digits only, as a number would be
-    monkeypatch.setenv("FLASK_SECRET_KEY", secret)
-    assert create_app().config["SECRET_KEY"] == secret
+    digits = "0123456789" * 4
+    monkeypatch.setenv("FLASK_SECRET_KEY", digits)
+    assert create_app().config["SECRET_KEY"] == digits
 
 
 def test_environment_overrides_defaults(monkeypatch):
