@@ -35,6 +35,17 @@ DEFAULTS: dict[str, Any] = {
     # once a database that went away is back.
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
 {%- endif %}
+{%- if cookiecutter.with_auth %}
+    # How werkzeug hashes passwords; tests may pick a cheaper method.
+    "HASH_METHOD": "scrypt",
+    # Bearer tokens stop working this many seconds after sign-in.
+    "TOKEN_MAX_AGE": 7 * 24 * 3600,
+    # Failed sign-ins allowed per account, and per client address, within
+    # LOGIN_FAILURE_WINDOW seconds; further attempts get 429 until it passes.
+    "LOGIN_FAILURES_PER_ACCOUNT": 5,
+    "LOGIN_FAILURES_PER_ADDRESS": 50,
+    "LOGIN_FAILURE_WINDOW": 15 * 60,
+{%- endif %}
 {%- if cookiecutter.with_web %}
     # Forms and other unsafe requests need a CSRF token; keep it on outside tests
     # that test something else. A token expires after this many seconds.
