@@ -204,3 +204,31 @@ def test_the_secret_search_finds_a_planted_secret(text, kind):
         )
     ]
     assert any(name.startswith(kind) for name in hits), hits
+
+
+def test_deployment_files_of_every_combination_pass_their_validators(distinct_files):
+    def run(name: str, *args: str) -> subprocess.CompletedProcess:
+        path = shutil.which(name, path=str(Path(sys.executable).parent))
+        assert path, f"{name} is part of the test extra"
+        return subprocess.run(
+            [path, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL
+        )
+
+    dockerfiles = sorted(map(str, distinct_files.glob("v*/Dockerfile")))
+    composes = sorted(map(str, distinct_files.glob("v*/compose.yaml")))
+    manifests = sorted(
+        str(path)
+        for path in distinct_files.glob("v*/deploy/k8s/*.yaml")
+        if path.name != "kustomization.yaml"
+    )
+    assert dockerfiles and composes and manifests
+    # hadolint fails on any finding, down to style and info.
+    result = run("hadolint", "--no-color", *dockerfiles)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run(
+        "check-jsonschema", "--builtin-schema", "vendor.compose-spec", *composes
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run("kubernetes-validate", "--strict", *manifests)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(" passed for resource ") == len(manifests), result.stdout
