@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo test test-matrix postgres bench clean
+.PHONY: demo test test-matrix test-reliability postgres ab bench clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -33,12 +33,23 @@ postgres:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; }
 
-## test: install flaskproto with its test extras and run the whole suite
+# The load tests send a burst of an exact number of requests with ApacheBench
+# (ab), from Debian's apache2-utils package.
+ab:
+	@command -v ab >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq apache2-utils; }
+
+## test: install flaskproto with its test extras and run the whole suite but the reliability tests
 test: $(VENV)/.installed-test postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not reliability"
+
+## test-reliability: serve representative generated services with gunicorn and try load, faults and schemathesis
+test-reliability: $(VENV)/.installed-test postgres ab
+	$(BIN)/python -m pytest -m reliability
 
 ## test-matrix: generate every valid feature combination and run each one's own tests
 test-matrix: $(VENV)/.installed-test postgres

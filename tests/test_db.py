@@ -2,6 +2,7 @@
 readiness while PostgreSQL goes away and comes back, under gunicorn."""
 
 import json
+import secrets
 import socket
 import subprocess
 import time
@@ -29,7 +30,7 @@ def flask_cli(venv, project, *args, env):
         "ledger",
         *args,
         cwd=project,
-        env={"FLASK_SECRET_KEY": "s" * 32, **env},
+        env={"FLASK_SECRET_KEY": secrets.token_hex(32), **env},
     )
 
 
@@ -101,7 +102,7 @@ def test_readyz_follows_postgres_down_and_back(service_venv, db_service, tmp_pat
                 env={
                     "PATH": "/usr/bin:/bin",
                     "HOME": str(tmp_path),
-                    "FLASK_SECRET_KEY": "s" * 32,
+                    "FLASK_SECRET_KEY": secrets.token_hex(32),
                     "FLASK_SQLALCHEMY_DATABASE_URI": url,
                     "BIND": f"127.0.0.1:{port}",
                     "WEB_CONCURRENCY": "2",

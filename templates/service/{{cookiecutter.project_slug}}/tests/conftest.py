@@ -1,6 +1,10 @@
 {% if cookiecutter.with_db -%}
 import os
-
+{% endif -%}
+{% if cookiecutter.with_auth -%}
+import secrets
+{% endif -%}
+{% if cookiecutter.with_db %}
 {% endif -%}
 import pytest
 {%- if cookiecutter.with_db %}
@@ -16,7 +20,8 @@ from {{ cookiecutter.package_name }}.db import db
 {%- endif %}
 {%- if cookiecutter.with_auth %}
 
-PASSWORD = "correct horse battery"
+# A new password on each run: no password is written in the code.
+PASSWORD = secrets.token_urlsafe(16)
 {%- endif %}
 {% if cookiecutter.with_db %}
 
@@ -27,7 +32,16 @@ def app(tmp_path):
     # migrations and taken back down afterwards.
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite'}"
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "test-" * 8, "SQLALCHEMY_DATABASE_URI": url}
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-" * 8,
+            "SQLALCHEMY_DATABASE_URI": url,
+{%- if cookiecutter.with_auth %}
+            # Still a salted hash, with fewer rounds: the default, scrypt, is
+            # slow on purpose. test_auth checks the default on its own.
+            "HASH_METHOD": "pbkdf2:sha256:1000",
+{%- endif %}
+        }
     )
     with app.app_context():
         upgrade()

@@ -1,3 +1,5 @@
+import secrets
+
 import pytest
 
 from {{ cookiecutter.package_name }} import create_app
@@ -18,20 +20,30 @@ def test_start_up_refuses_a_missing_secret_key():
         create_app()
 
 
-def test_start_up_refuses_a_short_secret_key(monkeypatch):
-    monkeypatch.setenv("FLASK_SECRET_KEY", "too-short")
-    with pytest.raises(ConfigError, match="FLASK_SECRET_KEY is too short"):
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("", "is not set"),
+        ("too-short", "is too short"),
+        ("x" * 64, "is not random"),
+        ("changeme" * 4, "is not random"),
+    ],
+    ids=["empty", "short", "one-character", "placeholder"],
+)
+def test_start_up_refuses_a_weak_secret_key(monkeypatch, key, problem):
+    monkeypatch.setenv("FLASK_SECRET_KEY", key)
+    with pytest.raises(ConfigError, match=f"FLASK_SECRET_KEY {problem}"):
         create_app()
 
 
 def test_a_numeric_secret_key_is_kept_as_text(monkeypatch):
-    secret = "0123456789" * 4
-    monkeypatch.setenv("FLASK_SECRET_KEY", secret)
-    assert create_app().config["SECRET_KEY"] == secret
+    digits = "0123456789" * 4
+    monkeypatch.setenv("FLASK_SECRET_KEY", digits)
+    assert create_app().config["SECRET_KEY"] == digits
 
 
 def test_environment_overrides_defaults(monkeypatch):
-    monkeypatch.setenv("FLASK_SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("FLASK_SECRET_KEY", secrets.token_hex(32))
     monkeypatch.setenv("FLASK_MAX_CONTENT_LENGTH", "2048")
     assert create_app().config["MAX_CONTENT_LENGTH"] == 2048
 

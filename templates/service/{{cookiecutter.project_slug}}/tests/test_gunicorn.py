@@ -1,18 +1,18 @@
 """Boot the service under gunicorn, as in production, and talk to it over HTTP."""
 
+import http.client
 import os
 {%- if cookiecutter.with_web %}
 import re
 {%- endif %}
+import secrets
 import socket
-import subprocess
+import subprocess  # nosec B404
 import sys
 import time
 {%- if cookiecutter.with_web %}
-import urllib.error
 import urllib.parse
 {%- endif %}
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,18 +26,50 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
+{% if cookiecutter.with_web -%}
+def fetch(port, path, headers=None, form=None):
+    """GET ``path``, or POST ``form``; return the status, headers and body.
+
+    Redirects are not followed, and cookies travel in headers the test sets:
+    the session cookie is Secure, and a browser would not send it over HTTP.
+    """
+{%- else -%}
+def fetch(port, path, headers=None):
+    """GET ``path``; return the status, headers and body."""
+{%- endif %}
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+{%- if cookiecutter.with_web %}
+        if form is None:
+            connection.request("GET", path, headers=headers or {})
+        else:
+            body = urllib.parse.urlencode(form)
+            form_type = {"Content-Type": "application/x-www-form-urlencoded"}
+            connection.request("POST", path, body, {**form_type, **(headers or {})})
+{%- else %}
+        connection.request("GET", path, headers=headers or {})
+{%- endif %}
+        response = connection.getresponse()
+        return response.status, response.headers, response.read().decode()
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The service under gunicorn: its port and the path of its log."""
     port = free_port()
     env = {
         **os.environ,
         "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
-        "FLASK_SECRET_KEY": "s" * 32,
+        "FLASK_SECRET_KEY": secrets.token_hex(32),
     }
-    log_path = tmp_path / "gunicorn.log"
+    workdir = tmp_path_factory.mktemp("gunicorn")
+    log_path = workdir / "gunicorn.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
+        # A fixed command: this interpreter's gunicorn and the service's config.
+        process = subprocess.Popen(  # noqa: S603  # nosec B603
             [
                 sys.executable,
                 "-m",
@@ -46,67 +78,55 @@ def server(tmp_path):
                 str(PROJECT_ROOT / "gunicorn.conf.py"),
                 "{{ cookiecutter.package_name }}:create_app()",
             ],
-            cwd=tmp_path,
+            cwd=workdir,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(f"{base_url}/healthz", timeout=1).close()
+                fetch(port, "/healthz")
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"gunicorn did not start:\n{log_path.read_text()}")
                 time.sleep(0.05)
-        yield base_url, log_path
+        yield port, log_path
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-def test_gunicorn_serves_hello_world(server):
-    base_url, log_path = server
-    request = urllib.request.Request(
-        base_url + "/", headers={"X-Request-ID": "via-gunicorn"}
-    )
-    with urllib.request.urlopen(request, timeout=5) as response:
-        assert response.status == 200
-        assert response.read() == b"Hello World!"
-        assert response.headers["X-Request-ID"] == "via-gunicorn"
-        assert response.headers["X-Content-Type-Options"] == "nosniff"
+def wait_for_log(log_path, text):
     deadline = time.monotonic() + 5
-    while "[via-gunicorn]" not in log_path.read_text() and time.monotonic() < deadline:
+    while text not in log_path.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert '"GET / HTTP/1.1" 200' in log_path.read_text()
-    assert "[via-gunicorn]" in log_path.read_text()
+    return log_path.read_text()
+
+
+def test_gunicorn_serves_hello_world(server):
+    port, log_path = server
+    status, headers, body = fetch(port, "/", {"X-Request-ID": "via-gunicorn"})
+    assert (status, body) == (200, "Hello World!")
+    assert headers["X-Request-ID"] == "via-gunicorn"
+    log = wait_for_log(log_path, "[via-gunicorn]")
+    assert '"GET / HTTP/1.1" 200' in log
+    assert "[via-gunicorn]" in log
+
+
+@pytest.mark.parametrize("path", ["/", "/healthz", "/no-such-page"])
+def test_gunicorn_responses_carry_the_security_headers(server, path):
+    port, _ = server
+    status, headers, _ = fetch(port, path)
+    assert status == (404 if path == "/no-such-page" else 200)
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
 {%- if cookiecutter.with_web %}
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # hand the 302 back to the test instead of following it
-
-
-def fetch(url, cookie="", form=None):
-    """GET, or POST ``form``, with a Cookie header; return status, headers, body.
-
-    The session cookie is Secure, and urllib's cookie jar never returns Secure
-    cookies over plain HTTP, so the test carries it itself.
-    """
-    data = urllib.parse.urlencode(form).encode() if form is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Cookie": cookie})
-    opener = urllib.request.build_opener(_NoRedirects)
-    try:
-        with opener.open(request, timeout=5) as response:
-            return response.status, response.headers, response.read().decode()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.headers, error.read().decode()
 
 
 def session_cookie(headers):
@@ -114,32 +134,35 @@ def session_cookie(headers):
 
 
 def test_gunicorn_serves_pages_stylesheet_and_checks_csrf(server):
-    base_url, log_path = server
-    status, headers, page = fetch(base_url + "/pages/feedback")
+    port, log_path = server
+    status, headers, page = fetch(port, "/pages/feedback")
     assert status == 200
     assert "style-src 'self'" in headers["Content-Security-Policy"]
-    cookie = session_cookie(headers)
+    flags = [flag.strip() for flag in headers["Set-Cookie"].split(";")]
+    assert {"Secure", "HttpOnly", "SameSite=Lax"} <= set(flags)
+    cookie = {"Cookie": session_cookie(headers)}
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
     stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', page)[1]
 
-    status, headers, css = fetch(base_url + stylesheet)
+    status, headers, css = fetch(port, stylesheet)
     assert status == 200
     assert headers.get_content_type() == "text/css"
     assert "body {" in css
 
     form = {"name": "Grace", "message": "Sent through gunicorn."}
-    status, _, body = fetch(base_url + "/pages/feedback", cookie, form)
+    status, _, body = fetch(port, "/pages/feedback", cookie, form)
     assert status == 400
     assert "The CSRF token is missing." in body
 
     status, headers, _ = fetch(
-        base_url + "/pages/feedback", cookie, {**form, "csrf_token": token}
+        port, "/pages/feedback", cookie, {**form, "csrf_token": token}
     )
     assert status == 302
-    status, _, page = fetch(base_url + headers["Location"], session_cookie(headers))
+    cookie = {"Cookie": session_cookie(headers)}
+    status, _, page = fetch(port, headers["Location"], cookie)
     assert status == 200
     assert "Thank you for your feedback, Grace." in page
-    log = log_path.read_text()
+    log = wait_for_log(log_path, "Feedback from 'Grace'")
     assert '"POST /pages/feedback HTTP/1.1" 400' in log
     assert '"POST /pages/feedback HTTP/1.1" 302' in log
     assert "Feedback from 'Grace': 'Sent through gunicorn.'" in log

@@ -7,6 +7,9 @@ from typing import Any
 from flask import Flask
 
 MIN_SECRET_KEY_LENGTH = 32
+# A random key of 32 characters or more has many different ones; a placeholder
+# such as "changeme" repeated, or one character repeated, has few.
+MIN_SECRET_KEY_CHARACTERS = 8
 
 DEFAULTS: dict[str, Any] = {
 {#- As ruff format writes it: in parentheses only when the line would not fit. #}
@@ -18,7 +21,7 @@ DEFAULTS: dict[str, Any] = {
 {%- else %}
     "SERVICE_NAME": {{ service_name }},
 {%- endif %}
-    "SECRET_KEY": None,
+    # SECRET_KEY has no default: FLASK_SECRET_KEY sets it; see check_secret_key.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,
@@ -31,6 +34,17 @@ DEFAULTS: dict[str, Any] = {
     # Test pooled connections before use, so the service recovers by itself
     # once a database that went away is back.
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+{%- endif %}
+{%- if cookiecutter.with_auth %}
+    # How werkzeug hashes passwords; tests may pick a cheaper method.
+    "HASH_METHOD": "scrypt",
+    # Bearer tokens stop working this many seconds after sign-in.
+    "TOKEN_MAX_AGE": 7 * 24 * 3600,
+    # Failed sign-ins allowed per account, and per client address, within
+    # LOGIN_FAILURE_WINDOW seconds; further attempts get 429 until it passes.
+    "LOGIN_FAILURES_PER_ACCOUNT": 5,
+    "LOGIN_FAILURES_PER_ADDRESS": 50,
+    "LOGIN_FAILURE_WINDOW": 15 * 60,
 {%- endif %}
 {%- if cookiecutter.with_web %}
     # Forms and other unsafe requests need a CSRF token; keep it on outside tests
@@ -90,10 +104,10 @@ def check_secret_key(app: Flask) -> None:
     The key signs session cookies; anyone who knows it can forge them.
     """
     key = app.config["SECRET_KEY"]
-    if key and len(key) >= MIN_SECRET_KEY_LENGTH:
+    problem = _weakness(key)
+    if problem is None:
         return
     if not (app.testing or app.debug):
-        problem = "is not set" if not key else "is too short"
         raise ConfigError(
             f"FLASK_SECRET_KEY {problem}: set it to a random string of at least"
             f" {MIN_SECRET_KEY_LENGTH} characters, for example the output of"
@@ -106,3 +120,14 @@ def check_secret_key(app: Flask) -> None:
                 "FLASK_SECRET_KEY is not set: using a random key, so sessions"
                 " end when the process restarts"
             )
+
+
+def _weakness(key: str | bytes | None) -> str | None:
+    """Say what is wrong with ``key``, or return None if it is strong enough."""
+    if not key:
+        return "is not set"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return "is too short"
+    if len(set(key)) < MIN_SECRET_KEY_CHARACTERS:
+        return "is not random: it repeats a few characters"
+    return None
