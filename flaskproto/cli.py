@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from .check import CheckReport, Step
 
+from .cli_resource import add, remove
 from .clitools import echo_json, exit_codes_epilog, reports_errors
 from .output import Progress, status, styled
 
@@ -379,3 +380,7 @@ def main() -> None:
     # One name however it starts (console script or python -m), for usage
     # lines and for shell completion's _FLASKPROTO_COMPLETE variable.
     cli(prog_name="flaskproto")
+
+
+cli.add_command(add)
+cli.add_command(remove)
