@@ -60,43 +60,47 @@ def apply_changes(root: Path, changes: list[Change]) -> None:
     token = secrets.token_hex(4)
     staged: dict[str, Path] = {}
     made_dirs: list[Path] = []
-    done: list[tuple[Path, Path | None, bool]] = []  # target, backup, placed new
+    started: list[Change] = []
     try:
         for change in changes:
             target = root / change.path
             if change.new is not None:
                 made_dirs.extend(_make_parents(target.parent))
-                temp = target.with_name(f".{target.name}.{token}.new")
+                staged[change.path] = temp = _aside(target, token, "new")
                 temp.write_bytes(change.new)
-                staged[change.path] = temp
         for change in changes:
             target = root / change.path
-            backup = None
+            started.append(change)
             if change.old is not None:
-                backup = target.with_name(f".{target.name}.{token}.old")
-                os.replace(target, backup)
-            done.append((target, backup, False))
+                os.replace(target, _aside(target, token, "old"))
             if change.new is not None:
-                os.replace(staged.pop(change.path), target)
-                done[-1] = (target, backup, True)
+                os.replace(staged[change.path], target)
     except BaseException as err:
-        for target, backup, placed in reversed(done):
-            if placed:
-                target.unlink(missing_ok=True)
-            if backup is not None:
+        # Each step is a rename, so what is on disk tells how far it got.
+        for change in reversed(started):
+            target = root / change.path
+            backup = _aside(target, token, "old")
+            if backup.exists():
                 os.replace(backup, target)
+            elif change.old is None:
+                target.unlink(missing_ok=True)
         for temp in staged.values():
             temp.unlink(missing_ok=True)
         for directory in reversed(made_dirs):
             _remove_if_empty(directory)
         if isinstance(err, OSError):
             raise OutputError(
-                f"cannot write {root}: {err}; nothing was changed"
+                f"cannot write in {root}: {err}; nothing was changed"
             ) from err
         raise
-    for _, backup, _ in done:
-        if backup is not None:
-            backup.unlink(missing_ok=True)
+    for change in changes:
+        if change.old is not None:
+            _aside(root / change.path, token, "old").unlink(missing_ok=True)
+
+
+def _aside(target: Path, token: str, kind: str) -> Path:
+    """The hidden file beside ``target`` that holds its new or old content."""
+    return target.with_name(f".{target.name}.{token}.{kind}")
 
 
 def _make_parents(directory: Path) -> list[Path]:
