@@ -362,7 +362,7 @@ def test_added_resources_pass_the_services_suite_and_migrations(
     add_resource(service, LONG_NAME, long_fields())
     install(service_venv, service, features)
     # Each resource brings its own tests: CRUD, 404s, 422 per field, paging.
-    assert_suite_passes(service_venv, service, minimum=100)
+    assert_suite_passes(service_venv, service, minimum=70)
     if "db" not in features:
         return
     sqlite = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
@@ -374,11 +374,11 @@ def test_added_resources_pass_the_services_suite_and_migrations(
         env={"FLASK_SQLALCHEMY_DATABASE_URI": sqlite},
     )
     assert result.returncode == 0, result.stderr
-    assert "0002 -> 0003, Create the" in result.stderr
+    assert "0002 -> 0003, Create the" in result.stdout + result.stderr
     postgres = request.getfixturevalue("postgres")
     url = postgres.create_database(package)
     assert_suite_passes(
-        service_venv, service, minimum=100, env={"TEST_DATABASE_URL": url}
+        service_venv, service, minimum=70, env={"TEST_DATABASE_URL": url}
     )
     result = flask_cli(
         service_venv, service, "db", "upgrade", env={"DATABASE_URL": url}
