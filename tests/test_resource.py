@@ -358,7 +358,14 @@ def test_added_resources_pass_the_services_suite_and_migrations(
     name = "Grown " + ("".join(f[0] for f in features) or "base")
     service = make_service(tmp_path, features, name)
     package = service.name.replace("-", "_")
-    add_resource(service, "order", EVERY_TYPE)
+    # The command of flaskproto installed from its wheel, templates and all.
+    fields = [arg for spec in EVERY_TYPE for arg in ("--field", spec)]
+    flaskproto = service_venv.bin("flaskproto")
+    result = service_venv.run(
+        flaskproto, "add", "resource", "order", *fields, cwd=service
+    )
+    assert result.returncode == 0, result.stderr
+    assert "created  tests/test_orders.py" in result.stdout
     if FULL:
         add_resource(service, LONG_NAME, long_fields())
     install(service_venv, service, features)
@@ -388,7 +395,7 @@ def test_added_resources_pass_the_services_suite_and_migrations(
     assert "orders" in postgres.query(package, TABLES).split(",")
     # Removing the resource drops its table; going back down makes it again.
     remove_resource(service, "order")
-    install(service_venv, service, features)
+    service_venv.install_service(service)
     result = flask_cli(service_venv, service, "db", "upgrade", env=pg)
     assert result.returncode == 0, result.stderr
     assert "orders" not in postgres.query(package, TABLES).split(",")
