@@ -128,6 +128,15 @@ def write(
         " (`name`, `amount:decimal?`, `day:date=2024-01-01`). Timing is never a"
         " pass/fail test.",
         "",
+        *(
+            [
+                "**The machine was loaded**: the figures are provisional, and the"
+                " ratios, measured in the same run, say more than the seconds.",
+                "",
+            ]
+            if load > 0.5 * (os.cpu_count() or 1)
+            else []
+        ),
         "## `flaskproto add resource`, as a whole process",
         "",
         "| Resource number | Seconds |",
