@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo test test-matrix test-reliability postgres ab bench clean
+.PHONY: demo test test-matrix test-reliability test-resources postgres ab bench bench-growth clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -55,6 +55,10 @@ test-reliability: $(VENV)/.installed-test postgres ab
 test-matrix: $(VENV)/.installed-test postgres
 	FLASKPROTO_MATRIX=full $(BIN)/python -m pytest -n auto tests/test_combinations.py
 
+## test-resources: add resources to services of every feature set, grow them to 20, run their suites
+test-resources: $(VENV)/.installed-test postgres
+	FLASKPROTO_RESOURCES=full $(BIN)/python -m pytest -n 2 tests/test_resource.py
+
 ## bench: measure flaskproto against its floor and its peers; writes bench/RESULTS.md
 # Django (for django-admin startproject) lives in its own virtualenv, so the
 # peers never change what flaskproto and its tests run with.
@@ -69,6 +73,10 @@ bench: $(VENV)/.installed-test $(BENCH_PEERS)/bin/django-admin
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## bench-growth: time add resource and the grown service's suite at 1, 5, 20 resources; writes bench/GROWTH.md
+bench-growth: $(VENV)/.installed-test
+	$(BIN)/python bench/growth.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build

@@ -7,12 +7,16 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .create import ProjectResult, create_project
     from .errors import FlaskprotoError
+    from .resource import ResourceResult, add_resource, remove_resource
 
 __all__ = [
     "FlaskprotoError",
     "ProjectResult",
+    "ResourceResult",
     "__version__",
+    "add_resource",
     "create_project",
+    "remove_resource",
 ]
 
 
@@ -23,6 +27,10 @@ def __getattr__(name: str) -> object:
         from . import create
 
         return getattr(create, name)
+    if name in ("add_resource", "remove_resource", "ResourceResult"):
+        from . import resource
+
+        return getattr(resource, name)
     if name == "FlaskprotoError":
         from .errors import FlaskprotoError
 

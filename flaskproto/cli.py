@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
     from .check import CheckReport, Step
 
+from .cli_resource import add, remove
+from .cli_update import check_update_command, update
 from .clitools import echo_json, exit_codes_epilog, reports_errors
 from .output import Progress, status, styled
 
@@ -381,7 +383,7 @@ def main() -> None:
     cli(prog_name="flaskproto")
 
 
-from .cli_update import check_update_command, update  # noqa: E402
-
 cli.add_command(update)
 cli.add_command(check_update_command)
+cli.add_command(add)
+cli.add_command(remove)

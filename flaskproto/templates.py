@@ -19,6 +19,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 _TEMPLATE_ROOTS = (_PACKAGE_DIR / "templates", _PACKAGE_DIR.parent / "templates")
 
 DEFAULT_TEMPLATE = "service"
+#: Bundled templates that render a part of a service, not a project.
+PART_TEMPLATES = ("resource",)
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,11 @@ def templates_root() -> Path:
 def bundled_template_names() -> list[str]:
     """Return the names of the bundled templates."""
     root = templates_root()
-    return sorted(p.name for p in root.iterdir() if (p / "cookiecutter.json").is_file())
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if (p / "cookiecutter.json").is_file() and p.name not in PART_TEMPLATES
+    )
 
 
 def load_template(name: str = DEFAULT_TEMPLATE) -> Template:
@@ -59,6 +65,13 @@ def load_template(name: str = DEFAULT_TEMPLATE) -> Template:
     if name not in bundled_template_names():
         known = ", ".join(bundled_template_names())
         raise TemplateError(f"no template named {name!r}; known: {known}")
+    return _read(name, templates_root() / name, bundled=True)
+
+
+def load_part(name: str) -> Template:
+    """Return the bundled template ``name`` that renders a part of a service."""
+    if name not in PART_TEMPLATES:
+        raise TemplateError(f"no part template named {name!r}")
     return _read(name, templates_root() / name, bundled=True)
 
 

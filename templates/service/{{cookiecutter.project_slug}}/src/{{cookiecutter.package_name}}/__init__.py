@@ -35,6 +35,7 @@ from . import (
 {%- if cookiecutter.with_web %}
     pages,
 {%- endif %}
+    resources,
     security,
 )
 
@@ -92,4 +93,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 {%- if cookiecutter.with_web %}
     app.register_blueprint(pages.bp)
 {%- endif %}
+    resources.init_app(app)
     return app
