@@ -6,6 +6,7 @@ The suites of the base and db,api services run here; FLASKPROTO_RESOURCES=full
 PostgreSQL, and a service grown to 20 resources.
 """
 
+import json
 import os
 import secrets
 import shutil
@@ -13,6 +14,7 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
 from helpers import assert_fully_rendered, assert_ruff_clean, assert_suite_passes, tree
 
 from flaskproto import changes, create_project
@@ -178,6 +180,42 @@ def test_a_service_made_before_resources_exits_10(tmp_path):
     result = invoke("add", "resource", "order", "-f", "x", "--path", str(service))
     assert result.exit_code == 10
     assert "could not add resources" in result.stderr
+
+
+def test_flaskproto_update_brings_resources_to_an_older_service(tmp_path, monkeypatch):
+    """A service from a template without the resources package can update, then add."""
+    older = tmp_path / "older" / "service"
+    shutil.copytree(REPO / "templates" / "service", older)
+    package = older / "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}"
+    shutil.rmtree(package / "resources")
+    factory = package / "__init__.py"
+    text = factory.read_text()
+    for line in ("    resources,\n", "    resources.init_app(app)\n"):
+        assert line in text
+        text = text.replace(line, "")
+    factory.write_text(text)
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "2")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "user.name")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "Ada")
+    monkeypatch.setenv("GIT_CONFIG_KEY_1", "user.email")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_1", "ada@example.org")
+    service = create_project("Shop", tmp_path, template=str(older), git=True).path
+    # As if made by an older flaskproto, whose bundled template had no resources.
+    metadata = service / ".flaskproto.json"
+    record = json.loads(metadata.read_text())
+    metadata.write_text(json.dumps({**record, "template": "service"}, indent=2))
+    subprocess.run(["git", "commit", "-qam", "Older"], cwd=service, check=True)
+
+    refused = invoke("add", "resource", "order", "-f", "x", "--path", str(service))
+    assert refused.exit_code == 10
+    assert "flaskproto update brings it" in refused.stderr
+    updated = invoke("update", str(service))
+    assert updated.exit_code == 0, updated.stderr
+    added = invoke(
+        "add", "resource", "order", "-f", "total:int", "--path", str(service)
+    )
+    assert added.exit_code == 0, added.stderr
+    assert (service / "src" / "shop" / "resources" / "order.py").is_file()
 
 
 def test_the_resource_template_is_not_a_project_template():
