@@ -277,8 +277,6 @@ def test_dry_run_writes_nothing_and_its_diff_is_what_add_writes(tmp_path):
 
 
 def test_add_and_remove_with_json(tmp_path):
-    import json
-
     service = make_service(tmp_path, ["db"])
     result = invoke(
         "add",
