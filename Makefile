@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo test test-matrix postgres bench clean
+.PHONY: demo test test-matrix test-hostile postgres bench clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -43,6 +43,11 @@ test: $(VENV)/.installed-test postgres
 ## test-matrix: generate every valid feature combination and run each one's own tests
 test-matrix: $(VENV)/.installed-test postgres
 	FLASKPROTO_MATRIX=full $(BIN)/python -m pytest -n auto tests/test_combinations.py
+
+## test-hostile: the hostile-input and fault tests with ten times the examples and runs
+test-hostile: $(VENV)/.installed-test
+	FLASKPROTO_HOSTILE=full $(BIN)/python -m pytest -s -p no:cacheprovider \
+		--hypothesis-show-statistics tests/test_hostile_input.py tests/test_faults.py
 
 ## bench: measure flaskproto against its floor and its peers; writes bench/RESULTS.md
 # Django (for django-admin startproject) lives in its own virtualenv, so the

@@ -19,6 +19,7 @@ from .templates import Template
 # re.ASCII: \d alone would accept any script's digits, which PEP 440 does not.
 _VERSION = re.compile(r"\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?", re.ASCII)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_NAME_CRUD = ".,:;<>\"\\'"
 _PYTHON_VERSION = re.compile(r"3\.(1[0-9]|[2-9][0-9])")
 #: Variables that follow from NAME and are set through it.
 NAME_VARIABLES = ("project_name",)
@@ -39,6 +40,12 @@ def _check_email(value: str) -> None:
 def _check_author_name(value: str) -> None:
     if "\n" in value or "\r" in value:
         raise InvalidInput(f"author_name {value!r} must be one line")
+    # git refuses to commit as a name made only of these.
+    if all(ord(char) <= 32 or char in _NAME_CRUD for char in value):
+        raise InvalidInput(
+            f"author_name {value!r} needs a character other than spaces,"
+            " control characters and .,:;<>\"\\'"
+        )
 
 
 def _is_address(value: str) -> bool:
