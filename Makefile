@@ -44,7 +44,7 @@ test: $(VENV)/.installed-test postgres
 test-matrix: $(VENV)/.installed-test postgres
 	FLASKPROTO_MATRIX=full $(BIN)/python -m pytest -n auto tests/test_combinations.py
 
-## test-hostile: the hostile-input and fault tests with ten times the examples and runs
+## test-hostile: the hostile-input and fault tests with hundreds of examples, 100 signal runs, 30 races
 test-hostile: $(VENV)/.installed-test
 	FLASKPROTO_HOSTILE=full $(BIN)/python -m pytest -s -p no:cacheprovider \
 		--hypothesis-show-statistics tests/test_hostile_input.py tests/test_faults.py

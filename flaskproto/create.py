@@ -10,6 +10,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,7 +215,7 @@ def _create(
     except BaseException:
         with _signals_held():
             if scratch is not None:
-                shutil.rmtree(scratch, ignore_errors=True)
+                _remove_tree(scratch)
             for directory in reversed(created_dirs):
                 _remove_if_empty(directory)
         raise
@@ -453,6 +454,15 @@ def _signals_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove ``path``, again if a process that was just killed still added to it."""
+    for _ in range(5):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.lexists(path):
+            return
+        time.sleep(0.05)
 
 
 def _remove_if_empty(directory: Path) -> None:
