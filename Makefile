@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo test test-matrix test-reliability test-resources postgres ab bench bench-growth clean
+.PHONY: demo test test-matrix test-reliability test-resources test-hostile postgres ab bench bench-growth clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -58,6 +58,11 @@ test-matrix: $(VENV)/.installed-test postgres
 ## test-resources: add resources to services of every feature set, grow them to 20, run their suites
 test-resources: $(VENV)/.installed-test postgres
 	FLASKPROTO_RESOURCES=full $(BIN)/python -m pytest -n 2 tests/test_resource.py
+
+## test-hostile: the hostile-input and fault tests with hundreds of examples, 100 signal runs, 30 races
+test-hostile: $(VENV)/.installed-test
+	FLASKPROTO_HOSTILE=full $(BIN)/python -m pytest -s -p no:cacheprovider \
+		--hypothesis-show-statistics tests/test_hostile_input.py tests/test_faults.py
 
 ## bench: measure flaskproto against its floor and its peers; writes bench/RESULTS.md
 # Django (for django-admin startproject) lives in its own virtualenv, so the

@@ -16,8 +16,10 @@ from .features import VARIABLE_PREFIX, catalogue
 from .naming import Names, check_package_name, check_slug
 from .templates import Template
 
-_VERSION = re.compile(r"\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?")
+# re.ASCII: \d alone would accept any script's digits, which PEP 440 does not.
+_VERSION = re.compile(r"\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?", re.ASCII)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_NAME_CRUD = ".,:;<>\"\\'"
 _PYTHON_VERSION = re.compile(r"3\.(1[0-9]|[2-9][0-9])")
 #: Variables that follow from NAME and are set through it.
 NAME_VARIABLES = ("project_name",)
@@ -31,8 +33,35 @@ def _check_version(value: str) -> None:
 
 
 def _check_email(value: str) -> None:
-    if not _EMAIL.fullmatch(value):
+    if not _EMAIL.fullmatch(value) or not _is_address(value):
         raise InvalidInput(f"author_email {value!r} is not an e-mail address")
+
+
+def _check_author_name(value: str) -> None:
+    if "\n" in value or "\r" in value:
+        raise InvalidInput(f"author_name {value!r} must be one line")
+    # git refuses to commit as a name made only of these.
+    if all(ord(char) <= 32 or char in _NAME_CRUD for char in value):
+        raise InvalidInput(
+            f"author_name {value!r} needs a character other than spaces,"
+            " control characters and .,:;<>\"\\'"
+        )
+
+
+def _is_address(value: str) -> bool:
+    """Whether the package metadata can hold ``value`` as an e-mail address.
+
+    Build backends (hatchling among them) write authors with the standard
+    library's ``email.headerregistry.Address``; what it refuses, they refuse.
+    """
+    from email.errors import HeaderParseError
+    from email.headerregistry import Address
+
+    try:
+        Address(addr_spec=value)
+    except (ValueError, HeaderParseError):
+        return False
+    return True
 
 
 def _check_python_version(value: str) -> None:
@@ -48,6 +77,7 @@ _CHECKS = {
     "package_name": check_package_name,
     "version": _check_version,
     "author_email": _check_email,
+    "author_name": _check_author_name,
     "python_version": _check_python_version,
 }
 

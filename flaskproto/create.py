@@ -7,12 +7,16 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__, gitrepo
+from .confine import check_confined
 from .context import build_context, extension_path, render_steps
 from .errors import (
     GitError,
@@ -235,15 +239,14 @@ def _create(
             result.files = _list_files(_render(tmpl, values, Path(dry)))
         return result
 
-    created_dirs = _make_dirs(output)
+    created_dirs: list[Path] = []
     scratch: Path | None = None
     try:
-        try:
-            scratch = Path(
-                tempfile.mkdtemp(prefix=f".{names.project_slug}-", dir=output)
-            )
-        except OSError as err:
-            raise OutputError(f"cannot write in {output}: {err.strerror}") from err
+        # A signal between making a directory and noting it down would leave
+        # it behind; SIGINT and SIGTERM wait for these few steps to finish.
+        with _signals_held():
+            created_dirs = _make_dirs(output)
+            scratch = _make_scratch(output, names.project_slug)
         if progress is not None:
             progress(f"Rendering the {tmpl.name} template")
         rendered = render_project(tmpl, plan, scratch)
@@ -251,20 +254,26 @@ def _create(
         if git_plan == "initialised":
             if progress is not None:
                 progress("Making the initial git commit")
+            # Only the bundled templates are sure to have an author.
             gitrepo.initial_commit(
-                rendered, str(values["author_name"]), str(values["author_email"])
+                rendered,
+                str(values.get("author_name") or "flaskproto"),
+                str(values.get("author_email") or "flaskproto@localhost"),
             )
         if existing:
             _merge_into(rendered, target, files)
-        else:
-            _move_into_place(rendered, target)
-    except BaseException:
-        if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-        for directory in reversed(created_dirs):
-            _remove_if_empty(directory)
+        else:
+            with _signals_held():
+                _move_into_place(rendered, target)
+                shutil.rmtree(scratch, ignore_errors=True)
+    except BaseException:
+        with _signals_held():
+            if scratch is not None:
+                _remove_tree(scratch)
+            for directory in reversed(created_dirs):
+                _remove_if_empty(directory)
         raise
-    shutil.rmtree(scratch, ignore_errors=True)
     if install:
         if progress is not None:
             progress(f"Installing {names.project_slug} into {VENV} with its test extra")
@@ -291,7 +300,12 @@ def _project_dir_name(tmpl: Template, values: Mapping[str, object]) -> str:
             name = env.from_string(Path(found).name).render(cookiecutter=context)
     except (CookiecutterException, JinjaError) as err:
         raise TemplateError(f"template {tmpl.name!r}: {err}") from err
-    if not name or name.startswith(".") or any(c in name for c in "/\\\0"):
+    if (
+        not name
+        or name.startswith(".")
+        or any(c in name for c in "/\\\0")
+        or any(marker in name for marker in _JINJA_MARKERS)
+    ):
         raise TemplateError(
             f"template {tmpl.name!r} names its project directory {name!r},"
             " which is not a plain directory name"
@@ -346,12 +360,15 @@ def _render(tmpl: Template, values: Mapping[str, object], into: Path) -> Path:
         UndefinedVariableInTemplate,
     )
     from cookiecutter.generate import generate_files
+    from cookiecutter.utils import create_env_with_context
     from jinja2 import TemplateError as JinjaError
 
     settings = {k: v for k, v in tmpl.variables.items() if k.startswith("_")}
     context = {"cookiecutter": {**settings, **values}}
     try:
         with extension_path(tmpl):
+            env = create_env_with_context(context)
+            check_confined(tmpl.name, tmpl.path, context, env)
             # The bundled template's hook only tidies up after plain cookiecutter,
             # which is done here in process; other templates' hooks run.
             project = generate_files(
@@ -445,6 +462,38 @@ def _make_dirs(path: Path) -> list[Path]:
     except OSError as err:
         raise OutputError(f"cannot create {path}: {err.strerror}") from err
     return list(reversed(missing))
+
+
+def _make_scratch(output: Path, slug: str) -> Path:
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".{slug}-", dir=output))
+    except OSError as err:
+        raise OutputError(f"cannot write in {output}: {err.strerror}") from err
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back until the block is done, then deliver them.
+
+    Only the main thread receives them; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove ``path``, again if a process that was just killed still added to it."""
+    for _ in range(5):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.lexists(path):
+            return
+        time.sleep(0.05)
 
 
 def _remove_if_empty(directory: Path) -> None:

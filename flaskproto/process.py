@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,17 +16,32 @@ def run_quietly(
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``command``, output captured as text; OSError if it cannot start."""
-    return subprocess.run(
+    """Run ``command``, output captured as text; OSError if it cannot start.
+
+    The tool runs in a process group of its own. On a timeout, Ctrl-C or
+    SIGTERM the whole group is killed (git commit, for one, starts
+    git maintenance) and the tool waited for before the exception goes on:
+    subprocess.run would leave them running while the caller removes the
+    directory they write in.
+    """
+    with subprocess.Popen(
         command,
         cwd=cwd,
         env={**os.environ, **(env or {})},
         stdin=subprocess.DEVNULL,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
-        check=False,
-    )
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def last_line(text: str) -> str:

@@ -70,10 +70,11 @@ def test_toml_str_reads_back(value):
         ("<script>alert(1)</script>", "\\<script\\>alert(1)\\</script\\>"),
         ("[link](http://x)", "\\[link\\](http://x)"),
         ("# heading", "\\# heading"),
-        ("- item\n1. item", "\\- item\n\\1. item"),
+        ("- item\n1. item", "\\- item\n1\\. item"),
+        ("a\r- b\r\n2) c", "a\r\\- b\r\n2\\) c"),
         ("{{ x }}", "\\{\\{ x \\}\\}"),
     ],
-    ids=["plain", "emphasis", "html", "link", "heading", "lists", "braces"],
+    ids=["plain", "emphasis", "html", "link", "heading", "lists", "cr-lists", "braces"],
 )
 def test_md_text_escapes_markup(value, markdown):
     assert literals.md_text(value) == markdown

@@ -12,7 +12,9 @@ from jinja2.ext import Extension
 _TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n"}
 _TOML_ESCAPES.update({"\f": "\\f", "\r": "\\r"})
 _MD_INLINE = re.compile(r"([\\`*_{}\[\]<>|#!~&])")
-_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))", re.MULTILINE)
+# A line starts after \n, \r or both (CommonMark line endings). An ordered
+# list marker is escaped at its "." or ")": a backslash before a digit is literal.
+_MD_LINE_START = re.compile(r"(?:^|(?<=\r))(\s*)([-+=]|\d+[.)])", re.MULTILINE)
 
 
 def py_str(value: str) -> str:
@@ -47,7 +49,14 @@ def toml_str(value: str) -> str:
 def md_text(value: str) -> str:
     """Return Markdown that renders as the plain text given."""
     escaped = _MD_INLINE.sub(r"\\\1", str(value))
-    return _MD_LINE_START.sub(r"\1\\\2", escaped)
+    return _MD_LINE_START.sub(_escape_marker, escaped)
+
+
+def _escape_marker(match: re.Match) -> str:
+    space, marker = match.groups()
+    if marker[0].isdigit():
+        return f"{space}{marker[:-1]}\\{marker[-1]}"
+    return f"{space}\\{marker}"
 
 
 class LiteralExtension(Extension):
