@@ -21,7 +21,7 @@ def git_available() -> bool:
 
 def inside_work_tree(path: Path) -> bool:
     """Return whether ``path`` is inside an existing git work tree."""
-    result = _run(["rev-parse", "--is-inside-work-tree"], path, check=False)
+    result = Repository(path).run("rev-parse", "--is-inside-work-tree", check=False)
     return result.returncode == 0 and result.stdout.strip() == "true"
 
 
@@ -34,48 +34,28 @@ def initial_commit(path: Path, author_name: str, author_email: str) -> None:
     project's author. Commit hooks and signing are skipped: the commit holds
     only what flaskproto wrote.
     """
-    env = {
-        "GIT_AUTHOR_NAME": author_name,
-        "GIT_AUTHOR_EMAIL": author_email,
-        "GIT_COMMITTER_NAME": author_name,
-        "GIT_COMMITTER_EMAIL": author_email,
-    }
-    if _run(["config", "user.email"], path, check=False).returncode == 0:
-        env = {}
-    _run(["init", "--quiet"], path)
-    _run(["add", "--all"], path)
-    _run(
-        [
-            "-c",
-            "commit.gpgsign=false",
-            "commit",
-            "--quiet",
-            "--no-verify",
-            "-m",
-            INITIAL_MESSAGE,
-        ],
-        path,
-        extra_env=env,
-    )
-    _run(["branch", TEMPLATE_BRANCH], path)
-
-
-def _run(
-    args: list[str],
-    cwd: Path,
-    *,
-    check: bool = True,
-    extra_env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
+    repo = Repository(path)
     try:
-        env = {**(extra_env or {}), "GIT_TERMINAL_PROMPT": "0"}
-        result = run_quietly(["git", *args], cwd, env)
-    except OSError as err:
-        raise GitError(f"cannot run git: {err}; pass --no-git to skip it") from err
-    if check and result.returncode != 0:
-        detail = last_line(result.stderr) or "no message"
-        raise GitError(f"git {args[0]} failed: {detail}; pass --no-git to skip it")
-    return result
+        env = repo.identity(author_name, author_email)
+        repo.run("init", "--quiet")
+        repo.run("add", "--all")
+        repo.run("commit", "--quiet", "--no-verify", "-m", INITIAL_MESSAGE, env=env)
+        repo.run("branch", TEMPLATE_BRANCH)
+    except GitError as err:
+        raise GitError(f"{err}; pass --no-git to skip it") from err
+
+
+#: No signing, no hooks, and no background maintenance left running after a
+#: command: what flaskproto commits holds only what it wrote, and a signal
+#: that stops flaskproto stops all of git with it.
+_SETTINGS = (
+    "-c",
+    "commit.gpgsign=false",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "maintenance.auto=false",
+)
 
 
 class Repository:
@@ -92,10 +72,9 @@ class Repository:
         cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``git args``; GitError if it cannot start, or fails under ``check``."""
-        settings = ["-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null"]
         try:
             result = run_quietly(
-                ["git", *settings, *args],
+                ["git", *_SETTINGS, *args],
                 cwd or self.root,
                 {**(env or {}), "GIT_TERMINAL_PROMPT": "0"},
             )
