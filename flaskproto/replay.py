@@ -7,6 +7,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import InvalidInput
 from .features import VARIABLE_PREFIX, Selection
@@ -59,16 +60,23 @@ def command_line(project_name: str, answers: Answers) -> str:
 def load_answers(path: str | Path) -> Answers:
     """Read the answers recorded in a project's .flaskproto.json."""
     try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        return parse_answers(json.loads(Path(path).read_text(encoding="utf-8")))
+    except OSError as err:
+        raise InvalidInput(f"--replay {path}: {err.strerror}") from None
+    except ValueError:
+        raise InvalidInput(
+            f"--replay {path}: not a .flaskproto.json written by this flaskproto"
+        ) from None
+
+
+def parse_answers(record: Any) -> Answers:
+    """The answers in a parsed .flaskproto.json; ValueError if it holds none."""
+    try:
         answers = record["answers"]
         return Answers(
             str(record["template"]),
             [str(name) for name in answers["features"]],
             {str(k): str(v) for k, v in answers["overrides"].items()},
         )
-    except OSError as err:
-        raise InvalidInput(f"--replay {path}: {err.strerror}") from None
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise InvalidInput(
-            f"--replay {path}: not a .flaskproto.json written by this flaskproto"
-        ) from None
+    except (KeyError, TypeError, AttributeError) as err:
+        raise ValueError(f"no answers recorded: {err}") from None

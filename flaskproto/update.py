@@ -15,6 +15,7 @@ from .create import METADATA_FILE, metadata, plan_project, render_project
 from .errors import GitError, MergeConflict, NotAService
 from .features import split_names
 from .gitrepo import TEMPLATE_BRANCH, Repository
+from .replay import parse_answers
 from .templates import Template, open_template
 
 #: Every path of the project but its record, which update merges itself.
@@ -236,18 +237,18 @@ def _open_service(path: str | os.PathLike[str]) -> _Service:
         )
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
-        answers = record["answers"]
+        answers = parse_answers(record)
         return _Service(
             root,
             record,
             str(record["context"]["project_name"]),
-            str(record["template"]),
-            [str(name) for name in answers["features"]],
-            {str(k): str(v) for k, v in answers["overrides"].items()},
+            answers.template,
+            answers.features,
+            answers.overrides,
         )
     except OSError as err:
         raise NotAService(f"cannot read {record_path}: {err.strerror}") from err
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError):
         raise NotAService(
             f"{record_path} is not a {METADATA_FILE} written by this flaskproto"
         ) from None
