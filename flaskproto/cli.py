@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 from .cli_resource import add, remove
 from .cli_update import check_update_command, update
-from .clitools import echo_json, exit_codes_epilog, reports_errors
+from .clitools import complete_features, echo_json, exit_codes_epilog, reports_errors
 from .output import Progress, status, styled
 
 #: Exit codes of flaskproto check, and of flaskproto new --check.
@@ -26,24 +26,6 @@ CHECK_EXIT_CODES = {
     8: "a check failed",
     9: "no check failed, but one could not run (pytest, ruff or gunicorn missing)",
 }
-
-
-def _complete_features(
-    ctx: click.Context, param: click.Parameter, incomplete: str
-) -> list[CompletionItem]:
-    """Complete the last name of a comma-separated --with value."""
-    from click.shell_completion import CompletionItem
-
-    from .features import catalogue
-    from .templates import load_template
-
-    done, comma, last = incomplete.rpartition(",")
-    taken = set(done.split(","))
-    return [
-        CompletionItem(f"{done}{comma}{name}", help=feature.help)
-        for name, feature in catalogue(load_template()).items()
-        if name.startswith(last) and name not in taken
-    ]
 
 
 def _complete_templates(
@@ -90,7 +72,7 @@ def cli() -> None:
     "features",
     multiple=True,
     metavar="FEATURE[,FEATURE...]",
-    shell_complete=_complete_features,
+    shell_complete=complete_features,
     help="Add features, e.g. --with db,api; what they require comes too."
     " Repeatable. See: flaskproto features.",
 )

@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .clitools import echo_json, exit_codes_epilog, reports_errors
+from .clitools import complete_features, echo_json, exit_codes_epilog, reports_errors
 from .errors import SERVICE_EXIT_CODES, MergeConflict
 
 if TYPE_CHECKING:
-    from click.shell_completion import CompletionItem
-
     from .update import UpdateResult
 
 #: Exit code of flaskproto check-update when the template has changes to merge.
@@ -27,14 +25,6 @@ _TEMPLATE_HELP = (
 )
 
 
-def _complete_features(
-    ctx: click.Context, param: click.Parameter, incomplete: str
-) -> list[CompletionItem]:
-    from .cli import _complete_features as complete
-
-    return complete(ctx, param, incomplete)
-
-
 @click.command(
     "update",
     short_help="Merge the template's changes into this service.",
@@ -46,7 +36,7 @@ def _complete_features(
     "features",
     multiple=True,
     metavar="FEATURE[,FEATURE...]",
-    shell_complete=_complete_features,
+    shell_complete=complete_features,
     help="Add features, e.g. --with db; what they require comes too. Repeatable.",
 )
 @click.option(

@@ -1,14 +1,17 @@
-"""Pieces every command shares: error reporting, JSON output, exit-code epilogs."""
+"""Pieces the commands share: errors, JSON output, exit-code epilogs, completion."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
 from .errors import EXIT_CODES, FlaskprotoError
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -45,3 +48,21 @@ def reports_errors(func: F) -> F:
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
     return wrapper  # type: ignore[return-value]
+
+
+def complete_features(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Complete the last name of a comma-separated --with value."""
+    from click.shell_completion import CompletionItem
+
+    from .features import catalogue
+    from .templates import load_template
+
+    done, comma, last = incomplete.rpartition(",")
+    taken = set(done.split(","))
+    return [
+        CompletionItem(f"{done}{comma}{name}", help=feature.help)
+        for name, feature in catalogue(load_template()).items()
+        if name.startswith(last) and name not in taken
+    ]
