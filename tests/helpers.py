@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jinja2
@@ -69,3 +70,13 @@ def assert_suite_passes(
     summary = result.stdout.strip().splitlines()[-1]
     assert " passed in " in summary and summary.split()[1] == "passed", summary
     assert int(summary.split()[0]) >= minimum, summary
+
+
+def wait_for(predicate, seconds: float = 30) -> bool:
+    """Poll ``predicate`` until it is true or ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False

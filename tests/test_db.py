@@ -5,11 +5,11 @@ import json
 import secrets
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 
 import pytest
+from helpers import wait_for
 
 from flaskproto import create_project
 
@@ -75,15 +75,6 @@ def get(url: str) -> tuple[int, dict]:
             return response.status, json.load(response)
     except urllib.error.HTTPError as error:
         return error.code, json.load(error)
-
-
-def wait_for(predicate, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_readyz_follows_postgres_down_and_back(service_venv, db_service, tmp_path):

@@ -20,11 +20,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import wait_for
 
 from flaskproto import create_project
 from flaskproto.features import catalogue, select
@@ -120,15 +120,6 @@ class Served:
         return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
-def wait_for(predicate, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 @dataclass
 class Installed:
     """A generated service installed in the test virtualenv, ready to serve."""
@@ -217,8 +208,10 @@ def serve(request, service_venv, tmp_path_factory):
             except OSError:
                 return False
 
-        assert wait_for(answers), log.read_text()
-        assert wait_for(lambda: len(served.workers()) == workers), log.read_text()
+        assert wait_for(answers, seconds=60), log.read_text()
+        assert wait_for(lambda: len(served.workers()) == workers, seconds=60), (
+            log.read_text()
+        )
         return served
 
     yield start
@@ -379,7 +372,7 @@ def test_a_killed_worker_is_replaced_and_no_request_fails(serve, combo):
         now = served.workers()
         return victim not in now and len(now) == served.worker_count
 
-    assert wait_for(replaced), served.log.read_text()
+    assert wait_for(replaced, seconds=60), served.log.read_text()
     statuses = [served.request("GET", "/").status for _ in range(200)]
     assert statuses == [200] * 200
     assert served.process.poll() is None
