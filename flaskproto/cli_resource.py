@@ -22,6 +22,13 @@ _PATH_HELP = "The service, or a directory inside it (default: here)."
 _JSON_HELP = "Print one JSON object on stdout, the diff included."
 
 
+_dry_run_option = click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the diff of what would change; write nothing.",
+)
+
+
 @click.group(short_help="Add a part to a service: a REST resource.")
 def add() -> None:
     """Add a part to the service made by flaskproto new that holds the
@@ -41,11 +48,7 @@ def remove() -> None:
 @click.argument("name")
 @click.option("--field", "-f", "fields", multiple=True, help=_FIELD_HELP)
 @click.option("--path", default=".", type=click.Path(file_okay=False), help=_PATH_HELP)
-@click.option(
-    "--dry-run",
-    is_flag=True,
-    help="Print the diff of what would change; write nothing.",
-)
+@_dry_run_option
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
 @reports_errors
 def add_resource_command(
@@ -74,11 +77,7 @@ def add_resource_command(
 @click.option(
     "--force", is_flag=True, help="Remove the resource's files even if edited since."
 )
-@click.option(
-    "--dry-run",
-    is_flag=True,
-    help="Print the diff of what would change; write nothing.",
-)
+@_dry_run_option
 @click.option("--json", "as_json", is_flag=True, help=_JSON_HELP)
 @reports_errors
 def remove_resource_command(
