@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo test test-matrix test-reliability test-resources test-hostile postgres ab bench bench-growth clean
+.PHONY: demo test systemd test-matrix test-reliability test-resources test-hostile postgres ab bench bench-growth clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -40,8 +40,15 @@ ab:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq apache2-utils; }
 
+# The micro template's tests check its systemd unit with systemd-analyze, from
+# Debian's systemd package.
+systemd:
+	@command -v systemd-analyze >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq systemd; }
+
 ## test: install flaskproto with its test extras and run the whole suite but the reliability tests
-test: $(VENV)/.installed-test postgres
+test: $(VENV)/.installed-test postgres systemd
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

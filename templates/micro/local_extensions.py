@@ -1,0 +1,1 @@
+../service/local_extensions.py
