@@ -45,9 +45,11 @@ def test_templates_lists_the_bundled_ones():
     result = invoke("templates", "--json")
     assert result.exit_code == 0
     rows = json.loads(result.stdout)["templates"]
-    assert [row["name"] for row in rows] == ["service"]
-    assert "db" in rows[0]["features"]
-    assert invoke("templates").stdout.startswith("service  ")
+    assert [row["name"] for row in rows] == ["micro", "service"]
+    assert rows[0]["features"] == []
+    assert "db" in rows[1]["features"]
+    lines = invoke("templates").stdout.splitlines()
+    assert lines[0].startswith("micro  ") and lines[1].startswith("service  ")
 
 
 def test_a_template_directory_renders_with_its_hooks(tmp_path):
