@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from helpers import wait_for
+from helpers import assert_ruff_clean, wait_for
 
 from flaskproto import create_project
 
@@ -61,6 +61,25 @@ def test_db_upgrade_on_postgres_through_database_url(
         postgres.query("ledger_fresh", "SELECT version_num FROM alembic_version")
         == "0001"
     )
+
+
+def test_db_migrate_on_an_unchanged_schema_writes_a_ruff_clean_revision(
+    service_venv, db_service, tmp_path
+):
+    # A project of its own, imported from its source tree, so the revision is
+    # written there and not into the shared install.
+    project = create_project("Ledger", tmp_path, features=["db"], git=False).path
+    env = {
+        "PYTHONPATH": str(project / "src"),
+        "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'migrate.sqlite'}",
+    }
+    for args in (("db", "upgrade"), ("db", "migrate", "-m", "nothing changed")):
+        result = flask_cli(service_venv, project, *args, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+    versions = project / "src" / "ledger" / "migrations" / "versions"
+    written = sorted(p.name for p in versions.glob("*.py"))
+    assert len(written) == 2 and "0001_initial.py" in written, written
+    assert_ruff_clean(project)
 
 
 def free_port() -> int:
