@@ -1,5 +1,6 @@
 """Checks shared by the tests that generate projects."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -72,7 +73,13 @@ def assert_suite_passes(
     assert int(summary.split()[0]) >= minimum, summary
 
 
-def wait_for(predicate, seconds: float = 30) -> bool:
+#: How long a wait may take before it counts as a failure. Waits end as soon as
+#: their condition holds, so only a broken product ever waits this long; the
+#: bound is far above what a loaded 2-core machine needs.
+PATIENCE = 120
+
+
+def wait_for(predicate, seconds: float = PATIENCE) -> bool:
     """Poll ``predicate`` until it is true or ``seconds`` have passed."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -80,3 +87,27 @@ def wait_for(predicate, seconds: float = 30) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+#: gunicorn's line naming the address it listens on.
+GUNICORN_LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
+
+
+def listening_port(process, log: Path, pattern=GUNICORN_LISTENING) -> int:
+    """The port a server started on port 0 reports in ``log``.
+
+    Binding port 0 lets the kernel choose a free port at the moment the server
+    binds, so two servers never race for a port picked beforehand.
+    """
+    found: list[int] = []
+
+    def reported() -> bool:
+        match = pattern.search(log.read_text(errors="replace"))
+        if match:
+            found.append(int(match[1]))
+            return True
+        assert process.poll() is None, log.read_text(errors="replace")
+        return False
+
+    assert wait_for(reported), log.read_text(errors="replace")
+    return found[0]

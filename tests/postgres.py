@@ -37,7 +37,7 @@ class PostgresServer:
         # root, the server runs as the postgres user, which must reach it.
         self.base = Path(tempfile.mkdtemp(prefix="flaskproto-pg-"))
         self.data = self.base / "data"
-        self.port = _free_port()
+        self.port = 0
         self._as_owner: list[str] = []
         if os.geteuid() == 0:
             # initdb and postgres refuse to run as root.
@@ -54,7 +54,23 @@ class PostgresServer:
             "-E",
             "UTF8",
         )
-        self.start()
+        self._start_on_a_free_port()
+
+    def _start_on_a_free_port(self, tries: int = 5) -> None:
+        """Start on a port found free; another on a clash with another server.
+
+        PostgreSQL cannot be given port 0, so a port is picked first, and
+        another program may bind it before the server does.
+        """
+        for attempt in range(tries):
+            self.port = _free_port()
+            try:
+                self.start()
+                return
+            except RuntimeError:
+                log = (self.base / "log").read_text(errors="replace")
+                if "could not bind" not in log or attempt == tries - 1:
+                    raise
 
     def _run(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(

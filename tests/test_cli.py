@@ -5,10 +5,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from click.testing import CliRunner
+from helpers import PATIENCE, wait_for
 
 from flaskproto import __version__
 from flaskproto.cli import cli
@@ -160,7 +160,7 @@ def test_python_dash_m_and_no_stdin(tmp_path):
         text=True,
     )
     try:
-        stdout, stderr = process.communicate(timeout=60)
+        stdout, stderr = process.communicate(timeout=PATIENCE)
     finally:
         if process.poll() is None:
             process.kill()
@@ -174,7 +174,7 @@ def test_signal_during_generation_leaves_nothing(tmp_path, signum):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     started = tmp_path / "git-started"
-    (bin_dir / "git").write_text(f"#!/bin/sh\ntouch {started}\nexec sleep 60\n")
+    (bin_dir / "git").write_text(f"#!/bin/sh\ntouch {started}\nexec sleep {PATIENCE}\n")
     (bin_dir / "git").chmod(0o755)
     output = tmp_path / "out"
     process = subprocess.Popen(
@@ -194,12 +194,9 @@ def test_signal_during_generation_leaves_nothing(tmp_path, signum):
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while not started.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert started.exists(), "generation never reached git"
+    assert wait_for(started.exists), "generation never reached git"
     process.send_signal(signum)
-    _, stderr = process.communicate(timeout=60)
+    _, stderr = process.communicate(timeout=PATIENCE)
     assert process.returncode == 130
     assert stderr.splitlines()[-1] == (
         "Error: interrupted; nothing half-made was left behind"
@@ -273,7 +270,7 @@ def test_without_a_terminal_bad_input_exits_2_and_never_waits(tmp_path, args, na
         text=True,
     )
     try:
-        _, stderr = process.communicate(timeout=60)
+        _, stderr = process.communicate(timeout=PATIENCE)
     finally:
         if process.poll() is None:
             process.kill()

@@ -3,13 +3,12 @@ readiness while PostgreSQL goes away and comes back, under gunicorn."""
 
 import json
 import secrets
-import socket
 import subprocess
 import urllib.error
 import urllib.request
 
 import pytest
-from helpers import assert_ruff_clean, wait_for
+from helpers import PATIENCE, assert_ruff_clean, listening_port, wait_for
 
 from flaskproto import create_project
 
@@ -82,12 +81,6 @@ def test_db_migrate_on_an_unchanged_schema_writes_a_ruff_clean_revision(
     assert_ruff_clean(project)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def get(url: str) -> tuple[int, dict]:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
@@ -103,7 +96,6 @@ def test_readyz_follows_postgres_down_and_back(service_venv, db_service, tmp_pat
     gunicorn = None
     try:
         url = server.create_database("ledger")
-        port = free_port()
         log = tmp_path / "gunicorn.log"
         with log.open("wb") as out:
             gunicorn = subprocess.Popen(
@@ -114,14 +106,14 @@ def test_readyz_follows_postgres_down_and_back(service_venv, db_service, tmp_pat
                     "HOME": str(tmp_path),
                     "FLASK_SECRET_KEY": secrets.token_hex(32),
                     "FLASK_SQLALCHEMY_DATABASE_URI": url,
-                    "BIND": f"127.0.0.1:{port}",
+                    "BIND": "127.0.0.1:0",
                     "WEB_CONCURRENCY": "2",
                 },
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{listening_port(gunicorn, log)}"
 
         def ready():
             try:
@@ -141,5 +133,5 @@ def test_readyz_follows_postgres_down_and_back(service_venv, db_service, tmp_pat
     finally:
         if gunicorn is not None:
             gunicorn.terminate()
-            gunicorn.wait(timeout=30)
+            gunicorn.wait(timeout=PATIENCE)
         server.close()

@@ -255,20 +255,156 @@ def test_a_vanishing_output_directory_exits_4(tmp_path, monkeypatch, when):
 
 # -- signals ---------------------------------------------------------------------
 
+#: Runs ``flaskproto new`` in this process after arranging for it to send
+#: itself a signal at one named step of making a project, and writes the step's
+#: name to a marker file when it does, so the test knows the step was reached.
+SIGNAL_AT_STEP = """
+import os, signal, sys, tempfile
+from cookiecutter import generate
+from flaskproto import cli, create, gitrepo
+step, signum, marker = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sys.argv = ["flaskproto", *sys.argv[4:]]
+
+def signal_now():
+    with open(marker, "w") as out:
+        out.write(step)
+    os.kill(os.getpid(), signum)
+
+def after(module, name, when=lambda count: True):
+    real = getattr(module, name)
+    calls = []
+    def wrapper(*args, **kwargs):
+        made = real(*args, **kwargs)
+        calls.append(1)
+        if when(len(calls)):
+            setattr(module, name, real)
+            signal_now()
+        return made
+    setattr(module, name, wrapper)
+
+if step == "scratch-made":
+    after(tempfile, "mkdtemp")
+elif step == "rendering":
+    after(generate, "generate_file", when=lambda count: count == 10)
+elif step == "rendered":
+    after(create, "render_project")
+elif step == "git-commit-running":
+    # git commit runs under a shell that signals flaskproto, then becomes git.
+    real_run = gitrepo.run_quietly
+    def run_quietly(command, *args, **kwargs):
+        if "commit" in command:
+            with open(marker, "w") as out:
+                out.write(step)
+            command = ["sh", "-c", 'kill -%d "$PPID"; exec "$@"' % signum, "sh",
+                       *command]
+        return real_run(command, *args, **kwargs)
+    gitrepo.run_quietly = run_quietly
+elif step == "moved-into-place":
+    after(os, "rename")
+else:
+    raise SystemExit(f"unknown step {step}")
+cli.main()
+"""
+
+#: The steps of making a project, in order; a signal after the last one finds
+#: the project whole, after any other finds nothing.
+STEPS = [
+    "scratch-made",
+    "rendering",
+    "rendered",
+    "git-commit-running",
+    "moved-into-place",
+]
+
+
+def assert_interrupted(returncode: int, stderr: str) -> None:
+    """The run ended as an interrupted command: exit 130 and one Error line.
+
+    CPython exits through SIGINT itself, instead of with the 130 asked for,
+    when the KeyboardInterrupt passed through code run by exec() of a string
+    (a lazy import building a namedtuple, say) before flaskproto caught it. A
+    shell reports both as 130.
+    """
+    assert returncode in (130, -signal.SIGINT), (returncode, stderr)
+    assert stderr.splitlines()[-1:] == [INTERRUPTED], stderr
+    assert stderr.count("Error") == 1 and "Traceback" not in stderr, stderr
+
+
+def assert_whole_or_nothing(output: Path, reference: dict[str, bytes]) -> bool:
+    """``output`` is absent or holds the whole project in a clean repository.
+
+    Return whether the project is there.
+    """
+    left = sorted(os.listdir(output)) if output.exists() else []
+    assert left in ([], [SLUG]), (left, sorted(tree(output)))
+    if not left:
+        return False
+    project = output / SLUG
+    assert tree(project) == reference
+    status = subprocess.run(
+        ["git", "status", "--porcelain"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout == "", status.stdout
+    log = subprocess.run(
+        ["git", "rev-list", "--count", "HEAD"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert log.stdout.strip() == "1", log.stdout
+    return True
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["int", "term"])
+@pytest.mark.parametrize("step", STEPS)
+def test_a_signal_at_each_step_leaves_whole_or_nothing(
+    tmp_path, reference, step, signum
+):
+    """A signal at each named step: before the move nothing is left, after it
+    the project is whole; either way the command says it was interrupted."""
+    output, marker = tmp_path / "out", tmp_path / "signalled"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SIGNAL_AT_STEP,
+            step,
+            str(int(signum)),
+            str(marker),
+            *("new", NAME, "-o", str(output), "--git", "-q"),
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=default_sigint,
+    )
+    assert marker.read_text() == step, run.stderr
+    assert_interrupted(run.returncode, run.stderr)
+    assert run.stdout == ""
+    assert assert_whole_or_nothing(output, reference) == (step == STEPS[-1])
+
 
 def test_sigint_and_sigterm_at_random_moments_leave_whole_or_nothing(
     tmp_path, reference
 ):
     """Signals at random moments over the whole run, git included.
 
-    Whatever the moment, the target is absent or equal to an undisturbed
-    run's, with a clean one-commit repository, and no scratch directory stays.
-    While the command runs, an interruption exits 130 with one Error line;
-    a signal while Python starts or shuts down ends it as signals do.
+    The moments are random, so which steps they reach is left to chance (the
+    test above reaches each step by construction); what must hold at every
+    moment is checked: the target is absent or equal to an undisturbed run's,
+    with a clean one-commit repository, and no scratch directory stays. While
+    the command runs, an interruption exits 130 with one Error line; a signal
+    while Python starts or shuts down ends it as signals do.
     """
     start = time.monotonic()
     run = flaskproto("new", NAME, "-o", str(tmp_path / "timing"), "--git", "-q")
-    run.communicate(timeout=120)
+    run.communicate(timeout=300)
     assert run.returncode == 0
     duration = time.monotonic() - start
     rng = random.Random(20261130)
@@ -279,21 +415,12 @@ def test_sigint_and_sigterm_at_random_moments_leave_whole_or_nothing(
         process = flaskproto("new", NAME, "-o", str(output), "--git", "-q")
         time.sleep(rng.uniform(0, duration * 1.1))
         process.send_signal(signum)
-        _, stderr = process.communicate(timeout=120)
+        _, stderr = process.communicate(timeout=300)
         if process.returncode == 0:
             outcome = "finished first"
-        elif process.returncode == 130 or (
-            # CPython run with -m exits through SIGINT itself, instead of
-            # with the 130 asked for, when the KeyboardInterrupt passed through
-            # code run by exec() of a string (a lazy import building a
-            # namedtuple, say) before flaskproto caught it. A shell reports
-            # both as 130.
-            process.returncode == -signal.SIGINT
-            and stderr.splitlines()[-1:] == [INTERRUPTED]
-        ):
+        elif stderr.splitlines()[-1:] == [INTERRUPTED]:
             outcome = "interrupted"
-            assert stderr.splitlines()[-1] == INTERRUPTED, stderr
-            assert stderr.count("Error") == 1 and "Traceback" not in stderr
+            assert_interrupted(process.returncode, stderr)
         else:
             # Outside flaskproto's handlers, while Python starts or after it
             # has finished and is shutting down, the signal acts as it does
@@ -301,23 +428,9 @@ def test_sigint_and_sigterm_at_random_moments_leave_whole_or_nothing(
             assert process.returncode in (-signum, 1), (process.returncode, stderr)
             outcome = "stopped outside the command"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        left = sorted(os.listdir(output)) if output.exists() else []
-        assert left in ([], [SLUG]), (attempt, outcome, stderr, sorted(tree(output)))
-        if left:
-            project = output / SLUG
-            assert tree(project) == reference, (attempt, outcome)
-            status = subprocess.run(
-                ["git", "status", "--porcelain"],
-                cwd=project,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            assert status.stdout == "", (attempt, outcome, status.stdout)
+        assert_whole_or_nothing(output, reference)
         shutil.rmtree(output, ignore_errors=True)
     print(f"{SIGNAL_RUNS} signal runs: {json.dumps(outcomes)}")
-    # The random moments reach into the run, not only its start or its end.
-    assert outcomes.get("interrupted", 0) >= SIGNAL_RUNS // 4, outcomes
 
 
 # -- two processes, one target ---------------------------------------------------
@@ -475,49 +588,3 @@ def test_hooks_run_in_the_scratch_directory(around):
         "out/esc/README.md",
         "out/esc/made-by-hook.txt",
     ]
-
-
-#: Runs create_project in a fresh process, sending itself SIGINT right after
-#: one step, and reports what was raised and what was left.
-BETWEEN_STEPS = """
-import json, os, signal, sys, tempfile
-from flaskproto import create_project
-name, output = sys.argv[1], sys.argv[2]
-module = {"mkdtemp": tempfile, "rename": os}[name]
-real = getattr(module, name)
-def then_a_signal(*args, **kwargs):
-    made = real(*args, **kwargs)
-    os.kill(os.getpid(), signal.SIGINT)
-    return made
-setattr(module, name, then_a_signal)
-try:
-    create_project("Order Service", output, git=False)
-    raised = None
-except BaseException as err:
-    raised = type(err).__name__
-setattr(module, name, real)
-left = sorted(os.listdir(output)) if os.path.exists(output) else None
-print(json.dumps({"raised": raised, "left": left}))
-"""
-
-
-@pytest.mark.parametrize("step", ["mkdtemp", "rename"])
-def test_a_signal_between_two_steps_leaves_no_scratch(tmp_path, reference, step):
-    """A signal that lands just after a directory is made or moved, before
-    flaskproto has noted it down or tidied up, still leaves whole or nothing."""
-    output = tmp_path / "out"
-    run = subprocess.run(
-        [sys.executable, "-c", BETWEEN_STEPS, step, str(output)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=default_sigint,
-    )
-    assert run.returncode == 0, run.stderr
-    outcome = json.loads(run.stdout)
-    assert outcome["raised"] == "KeyboardInterrupt"
-    if step == "mkdtemp":
-        assert outcome["left"] is None
-    else:  # it came after the move: the project is whole
-        assert outcome["left"] == [SLUG]
-        assert tree(output / SLUG) == reference

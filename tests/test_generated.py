@@ -8,17 +8,23 @@ import ast
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import assert_fully_rendered, assert_ruff_clean, assert_suite_passes, tree
+from helpers import (
+    PATIENCE,
+    assert_fully_rendered,
+    assert_ruff_clean,
+    assert_suite_passes,
+    listening_port,
+    tree,
+    wait_for,
+)
 
 from flaskproto import create_project
 from flaskproto.create import METADATA_FILE
@@ -107,14 +113,8 @@ def test_generated_test_suite_passes(service_venv, installed_service):
     assert_suite_passes(service_venv, installed_service)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(venv, project: Path, port: int, secret: str | None, log: Path):
-    env = {**os.environ, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
+def start_gunicorn(venv, project: Path, secret: str | None, log: Path):
+    env = {**os.environ, "BIND": "127.0.0.1:0", "WEB_CONCURRENCY": "2"}
     env.pop("FLASK_SECRET_KEY", None)
     if secret is not None:
         env["FLASK_SECRET_KEY"] = secret
@@ -132,23 +132,25 @@ def start_gunicorn(venv, project: Path, port: int, secret: str | None, log: Path
 def test_gunicorn_serves_the_service(
     service_venv, installed_service, tmp_path, isolated_environment
 ):
-    port = free_port()
     log = tmp_path / "gunicorn.log"
     digits = "1234567890" * 4  # a secret JSON would read as a number
-    server = start_gunicorn(service_venv, installed_service, port, digits, log)
+    server = start_gunicorn(service_venv, installed_service, digits, log)
     try:
-        deadline = time.monotonic() + 30
-        while True:
+        port = listening_port(server, log)
+        health: dict = {}
+
+        def answers() -> bool:
             try:
                 with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/healthz", timeout=2
+                    f"http://127.0.0.1:{port}/healthz", timeout=10
                 ) as response:
-                    health = json.load(response)
-                break
+                    health.update(json.load(response))
+                return True
             except OSError:
                 assert server.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.05)
+                return False
+
+        assert wait_for(answers), log.read_text()
         assert health == {"status": "ok", "service": HOSTILE_NAME}
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
             assert response.read() == b"Hello World!"
@@ -161,7 +163,7 @@ def test_gunicorn_serves_the_service(
         assert json.load(missing.value)["error"] == "Not Found"
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=PATIENCE)
     assert f"Listening at: http://127.0.0.1:{port}" in log.read_text()
     # gunicorn.conf.py turns the control socket off; gunicorn's default puts it
     # under $HOME/.gunicorn.
@@ -172,13 +174,13 @@ def test_gunicorn_refuses_to_start_without_a_secret(
     service_venv, installed_service, tmp_path
 ):
     log = tmp_path / "gunicorn.log"
-    server = start_gunicorn(service_venv, installed_service, free_port(), None, log)
+    server = start_gunicorn(service_venv, installed_service, None, log)
     try:
-        assert server.wait(timeout=60) != 0
+        assert server.wait(timeout=PATIENCE) != 0
     finally:
         if server.poll() is None:
             server.terminate()
-            server.wait(timeout=30)
+            server.wait(timeout=PATIENCE)
     assert "FLASK_SECRET_KEY is not set" in log.read_text()
 
 

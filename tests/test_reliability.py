@@ -17,14 +17,13 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import wait_for
+from helpers import PATIENCE, listening_port, wait_for
 
 from flaskproto import create_project
 from flaskproto.features import catalogue, select
@@ -53,12 +52,6 @@ def features_of(combo: str) -> list[str]:
 
 def combos_with(*features: str) -> list[str]:
     return [c for c in REPRESENTATIVE if set(features) <= set(features_of(c))]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def tool(name: str) -> str:
@@ -170,7 +163,6 @@ def serve(request, service_venv, tmp_path_factory):
         if combo not in installed:
             installed[combo] = install(combo)
         service = installed[combo]
-        port = free_port()
         log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
@@ -183,7 +175,7 @@ def serve(request, service_venv, tmp_path_factory):
                 cwd=log.parent,
                 env={
                     **service.env,
-                    "BIND": f"127.0.0.1:{port}",
+                    "BIND": "127.0.0.1:0",
                     "WEB_CONCURRENCY": str(workers),
                 },
                 stdin=subprocess.DEVNULL,
@@ -193,7 +185,7 @@ def serve(request, service_venv, tmp_path_factory):
         served = Served(
             service.features,
             service.package,
-            port,
+            listening_port(process, log),
             process,
             log,
             workers,
@@ -208,17 +200,15 @@ def serve(request, service_venv, tmp_path_factory):
             except OSError:
                 return False
 
-        assert wait_for(answers, seconds=60), log.read_text()
-        assert wait_for(lambda: len(served.workers()) == workers, seconds=60), (
-            log.read_text()
-        )
+        assert wait_for(answers), log.read_text()
+        assert wait_for(lambda: len(served.workers()) == workers), log.read_text()
         return served
 
     yield start
     for served in started.values():
         served.process.terminate()
     for served in started.values():
-        served.process.wait(timeout=60)
+        served.process.wait(timeout=PATIENCE)
 
 
 @pytest.mark.parametrize("combo", REPRESENTATIVE)
@@ -372,7 +362,7 @@ def test_a_killed_worker_is_replaced_and_no_request_fails(serve, combo):
         now = served.workers()
         return victim not in now and len(now) == served.worker_count
 
-    assert wait_for(replaced, seconds=60), served.log.read_text()
+    assert wait_for(replaced), served.log.read_text()
     statuses = [served.request("GET", "/").status for _ in range(200)]
     assert statuses == [200] * 200
     assert served.process.poll() is None

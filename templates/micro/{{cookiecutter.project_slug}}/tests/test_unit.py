@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
-UNIT = Path(__file__).parent.parent / "deploy" / "{{ cookiecutter.project_slug }}.service"
+DEPLOY = Path(__file__).parent.parent / "deploy"
+UNIT = DEPLOY / "{{ cookiecutter.project_slug }}.service"
 
 
 @pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="needs systemd")
@@ -16,9 +17,8 @@ def test_unit_verifies(tmp_path):
     program = tmp_path / "waitress-serve"
     program.write_text("#!/bin/sh\n")
     program.chmod(0o755)
-    text = UNIT.read_text().replace(
-        "/opt/{{ cookiecutter.project_slug }}/.venv/bin/waitress-serve", str(program)
-    )
+    installed = "/opt/{{ cookiecutter.project_slug }}/.venv/bin/waitress-serve"
+    text = UNIT.read_text().replace(installed, str(program))
     unit = tmp_path / UNIT.name
     unit.write_text(text)
     result = subprocess.run(

@@ -1,11 +1,12 @@
-{% if cookiecutter.with_db -%}
+import contextlib
 import os
-{% endif -%}
-{% if cookiecutter.with_auth -%}
+import re
 import secrets
-{% endif -%}
-{% if cookiecutter.with_db %}
-{% endif -%}
+import subprocess  # nosec B404
+import sys
+import time
+from pathlib import Path
+
 import pytest
 {%- if cookiecutter.with_db %}
 from flask_migrate import downgrade, upgrade
@@ -18,6 +19,12 @@ from {{ cookiecutter.package_name }}.auth import User
 {%- if cookiecutter.with_db %}
 from {{ cookiecutter.package_name }}.db import db
 {%- endif %}
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: How long to wait for gunicorn before calling it a failure: far longer than a
+#: busy machine needs, since every wait ends as soon as its condition holds.
+PATIENCE = 120
+LISTENING = re.compile(rb"Listening at: http://127\.0\.0\.1:(\d+)")
 {%- if cookiecutter.with_auth %}
 
 # A new password on each run: no password is written in the code.
@@ -56,6 +63,79 @@ def app(tmp_path):
 def app():
     return create_app({"TESTING": True, "SECRET_KEY": "test-" * 8})
 {%- endif %}
+
+
+@pytest.fixture(scope="session")
+def gunicorn():
+    """Boot the service under gunicorn with its gunicorn.conf.py, as in production.
+
+    ``with gunicorn(log_path, workers) as port:`` serves on 127.0.0.1 until the
+    block ends. Port 0 lets the system give a free port as gunicorn binds it,
+    and gunicorn's log says which.
+    """
+
+    @contextlib.contextmanager
+    def serve(log_path, workers=1, **extra_env):
+        env = {
+{%- if cookiecutter.with_metrics %}
+            # Each run makes its own metrics directory (gunicorn.conf.py).
+            **{
+                name: value
+                for name, value in os.environ.items()
+                if name != "PROMETHEUS_MULTIPROC_DIR"
+            },
+{%- else %}
+            **os.environ,
+{%- endif %}
+            "BIND": "127.0.0.1:0",
+            "WEB_CONCURRENCY": str(workers),
+            "FLASK_SECRET_KEY": secrets.token_hex(32),
+            **extra_env,
+        }
+        with log_path.open("ab") as log:
+            # This run's lines start here: an earlier run may have logged before.
+            start = log.tell()
+            # A fixed command: this interpreter's gunicorn and the service's config.
+            process = subprocess.Popen(  # noqa: S603  # nosec B603
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--config",
+                    str(PROJECT_ROOT / "gunicorn.conf.py"),
+                    "{{ cookiecutter.package_name }}:create_app()",
+                ],
+                cwd=log_path.parent,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            deadline = time.monotonic() + PATIENCE
+            while not (found := LISTENING.search(log_path.read_bytes(), start)):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"gunicorn did not start:\n{log_path.read_text()}")
+                time.sleep(0.05)
+            yield int(found[1])
+        finally:
+            process.terminate()
+            process.wait(timeout=PATIENCE)
+
+    return serve
+
+
+@pytest.fixture(scope="session")
+def wait_for_log():
+    """Wait until a log holds ``text``, then return the log."""
+
+    def wait(log_path, text):
+        deadline = time.monotonic() + PATIENCE
+        while text not in log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return log_path.read_text()
+
+    return wait
 
 
 @pytest.fixture

@@ -1,29 +1,12 @@
 """Boot the service under gunicorn, as in production, and talk to it over HTTP."""
 
 import http.client
-import os
 {%- if cookiecutter.with_web %}
 import re
-{%- endif %}
-import secrets
-import socket
-import subprocess  # nosec B404
-import sys
-import time
-{%- if cookiecutter.with_web %}
 import urllib.parse
 {%- endif %}
-from pathlib import Path
 
 import pytest
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 {% if cookiecutter.with_web -%}
@@ -37,7 +20,7 @@ def fetch(port, path, headers=None, form=None):
 def fetch(port, path, headers=None):
     """GET ``path``; return the status, headers and body."""
 {%- endif %}
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
 {%- if cookiecutter.with_web %}
         if form is None:
@@ -56,58 +39,14 @@ def fetch(port, path, headers=None):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(gunicorn, tmp_path_factory):
     """The service under gunicorn: its port and the path of its log."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
-        "FLASK_SECRET_KEY": secrets.token_hex(32),
-    }
-    workdir = tmp_path_factory.mktemp("gunicorn")
-    log_path = workdir / "gunicorn.log"
-    with log_path.open("wb") as log:
-        # A fixed command: this interpreter's gunicorn and the service's config.
-        process = subprocess.Popen(  # noqa: S603  # nosec B603
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                str(PROJECT_ROOT / "gunicorn.conf.py"),
-                "{{ cookiecutter.package_name }}:create_app()",
-            ],
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                fetch(port, "/healthz")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"gunicorn did not start:\n{log_path.read_text()}")
-                time.sleep(0.05)
+    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with gunicorn(log_path) as port:
         yield port, log_path
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
-def wait_for_log(log_path, text):
-    deadline = time.monotonic() + 5
-    while text not in log_path.read_text() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return log_path.read_text()
-
-
-def test_gunicorn_serves_hello_world(server):
+def test_gunicorn_serves_hello_world(server, wait_for_log):
     port, log_path = server
     status, headers, body = fetch(port, "/", {"X-Request-ID": "via-gunicorn"})
     assert (status, body) == (200, "Hello World!")
@@ -133,7 +72,7 @@ def session_cookie(headers):
     return headers["Set-Cookie"].split(";", 1)[0]
 
 
-def test_gunicorn_serves_pages_stylesheet_and_checks_csrf(server):
+def test_gunicorn_serves_pages_stylesheet_and_checks_csrf(server, wait_for_log):
     port, log_path = server
     status, headers, page = fetch(port, "/pages/feedback")
     assert status == 200

@@ -1,6 +1,8 @@
-"""{{ cookiecutter.project_name }}: Flask's hello world, a health probe, safe defaults.
+"""Flask's hello world, with a health probe and safe defaults.
 
-Serve it with ``waitress-serve --host 127.0.0.1 --port 8000 {{ cookiecutter.package_name }}:app``.
+Serve it with waitress, as on a device::
+
+    waitress-serve --listen=127.0.0.1:8000 {{ cookiecutter.package_name }}:app
 """
 
 import os
