@@ -2,6 +2,7 @@
 
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -111,3 +112,13 @@ def listening_port(process, log: Path, pattern=GUNICORN_LISTENING) -> int:
 
     assert wait_for(reported), log.read_text(errors="replace")
     return found[0]
+
+
+def default_sigint() -> None:
+    """Give a child process SIGINT as a program started from a terminal has it.
+
+    A shell starts background jobs, and so CI runners may start the tests, with
+    SIGINT ignored; children inherit that, and Python then leaves it ignored.
+    Pass as ``preexec_fn`` to a process a test interrupts with SIGINT.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

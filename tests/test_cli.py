@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from helpers import PATIENCE, wait_for
+from helpers import PATIENCE, default_sigint, wait_for
 
 from flaskproto import __version__
 from flaskproto.cli import cli
@@ -193,10 +193,16 @@ def test_signal_during_generation_leaves_nothing(tmp_path, signum):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
-    assert wait_for(started.exists), "generation never reached git"
-    process.send_signal(signum)
-    _, stderr = process.communicate(timeout=PATIENCE)
+    try:
+        assert wait_for(started.exists), "generation never reached git"
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=PATIENCE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     assert process.returncode == 130
     assert stderr.splitlines()[-1] == (
         "Error: interrupted; nothing half-made was left behind"

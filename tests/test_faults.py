@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import tree
+from helpers import default_sigint, tree
 
 from flaskproto import create_project
 from flaskproto.cli import cli
@@ -50,13 +50,6 @@ def snapshot(root: Path) -> dict[str, tuple]:
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 found[rel] = ("file", path.stat().st_mode, digest)
     return found
-
-
-def default_sigint() -> None:
-    # A shell starts background jobs with SIGINT ignored, and children inherit
-    # that (Python then leaves it ignored, as it should); the runs under test
-    # get SIGINT as a program started from a terminal does.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def flaskproto(*args: str) -> subprocess.Popen:
