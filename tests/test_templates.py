@@ -125,7 +125,7 @@ def test_a_template_that_cannot_be_found_exits_5(tmp_path, spec, message):
 @pytest.mark.parametrize(
     ("kind", "message"),
     [
-        ("failing-hook", "failed to render"),
+        ("failing-hook", "hook post_gen_project failed (exit status: 1)"),
         ("escaping-name", "not a plain directory name"),
     ],
     ids=["failing-hook", "escaping-name"],
@@ -144,10 +144,95 @@ def test_a_broken_template_leaves_nothing(tmp_path, kind, message):
     assert not (tmp_path / "escaped").exists()
 
 
-def test_a_template_without_project_name_is_refused(tmp_path):
-    template = tmp_path / "t"
-    template.mkdir()
-    (template / "cookiecutter.json").write_text('{"app": "x"}')
-    result = invoke("new", "x1", "--template", str(template), "-o", str(tmp_path))
+def plain_template(root, variables, top):
+    """A template with ``variables`` whose project directory is named ``top``."""
+    (root / top).mkdir(parents=True)
+    (root / "cookiecutter.json").write_text(json.dumps(variables))
+    (root / top / "README.md").write_text("{{ cookiecutter | jsonify }}\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("variables", "top", "filled", "directory"),
+    [
+        (
+            {"project_name": "P", "app_name": "{{ cookiecutter.project_name|lower }}"},
+            "{{cookiecutter.app_name}}",
+            "project_name",
+            "cake shop",
+        ),
+        (
+            {"app_name": "a", "package_name": "b"},
+            "{{ cookiecutter.app_name }}",
+            "app_name",
+            "Cake Shop",
+        ),
+        (
+            {"pyhooks": "fake"},
+            "input{{cookiecutter.pyhooks}}",
+            "pyhooks",
+            "inputCake Shop",
+        ),
+    ],
+    ids=["project-name", "top-directory", "inside-a-name"],
+)
+def test_name_fills_project_name_or_the_top_directory_variable(
+    tmp_path, variables, top, filled, directory
+):
+    template = plain_template(tmp_path / "t", variables, top)
+    result = invoke(
+        "new", "Cake Shop", "--template", str(template), "-o", str(tmp_path / "out"),
+        "--no-git", "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"{tmp_path / 'out' / directory}\n"
+    context = json.loads((tmp_path / "out" / directory / "README.md").read_text())
+    assert context[filled] == "Cake Shop"
+    # NAME is the variable itself: --set cannot give it too.
+    again = invoke(
+        "new", "Cake Shop", "--template", str(template), "-o", str(tmp_path / "again"),
+        "--set", f"{filled}=x",
+    )  # fmt: skip
+    assert again.exit_code == 2
+    assert again.stderr == (
+        f"Error: --set {filled}=... is not allowed: {filled} is NAME itself\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("variables", "top"),
+    [
+        ({"app": "x", "slug": "y"}, "{{cookiecutter.app}}-{{cookiecutter.slug}}"),
+        ({"app": "x"}, "{{cookiecutter.missing}}"),
+        ({"app": ["x", "y"]}, "{{cookiecutter.app}}"),
+    ],
+    ids=["two-variables", "not-a-variable", "a-choice"],
+)
+def test_a_template_without_a_name_variable_is_refused_with_the_rule(
+    tmp_path, variables, top
+):
+    template = plain_template(tmp_path / "t", variables, top)
+    output = tmp_path / "out"
+    result = invoke("new", "x1", "--template", str(template), "-o", str(output))
     assert result.exit_code == 5
-    assert "has no project_name variable" in result.stderr
+    assert result.stderr == (
+        f"Error: template {str(template)!r}: NAME fills the template's project_name"
+        " variable, or else the variable its top directory is named after"
+        " ({{cookiecutter.<variable>}}); this template has neither\n"
+    )
+    assert not output.exists()
+
+
+def test_a_template_whose_top_directory_is_not_templated_says_what_it_needs(
+    tmp_path,
+):
+    template = plain_template(tmp_path / "t", {"project_name": "x"}, "src")
+    output = tmp_path / "out"
+    result = invoke("new", "x1", "--template", str(template), "-o", str(output))
+    assert result.exit_code == 5
+    assert result.stderr == (
+        f"Error: template {str(template)!r} has no project directory: cookiecutter"
+        " renders the top-level directory whose name holds 'cookiecutter' inside"
+        " {{ }}, such as {{cookiecutter.project_slug}}, and there is none\n"
+    )
+    assert not output.exists()
