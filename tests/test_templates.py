@@ -514,3 +514,16 @@ def test_an_unreachable_repository_gives_gits_whole_reason(tmp_path):
         " repository.; Please make sure you have the correct access rights; and"
         " the repository exists.\n"
     )
+
+
+def test_new_help_states_the_name_rule_and_the_repository_options():
+    result = invoke("new", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert (
+        "With another --template, NAME fills its project_name variable, or else the"
+        " variable its top directory is named after ({{cookiecutter.app_name}} makes"
+        " NAME the app_name); a template with neither is refused." in text
+    )
+    assert "--directory DIR The template's folder inside" in text
+    assert "--checkout REF The branch, tag or commit of a --template git URL" in text
