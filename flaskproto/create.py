@@ -33,7 +33,7 @@ from .errors import (
     TemplateError,
 )
 from .features import Selection, select
-from .generate import generate, prompted, template_hooks
+from .generate import generate, own_extensions, prompted, template_hooks
 from .install import VENV, install_project
 from .naming import Names, derive_names
 from .replay import Answers, answers_for, command_line
@@ -250,6 +250,12 @@ def _create(
     install: bool,
     progress: Callable[[str], object] | None,
 ) -> ProjectResult:
+    if dry_run and not tmpl.bundled and own_extensions(tmpl):
+        raise InvalidInput(
+            f"--dry-run runs no code of the template, and {tmpl.name!r} renders"
+            f" with Jinja extensions of its own ({', '.join(own_extensions(tmpl))});"
+            " render it into a scratch --output-dir instead"
+        )
     plan = plan_project(tmpl, name, context, features)
     names, selection, values = plan.names, plan.selection, plan.values
 

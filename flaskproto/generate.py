@@ -38,6 +38,20 @@ def template_hooks(tmpl: Template) -> list[str]:
     return [h for h in HOOKS if any(valid_hook(name, h) for name in names)]
 
 
+def own_extensions(tmpl: Template) -> list[str]:
+    """Return the Jinja extensions ``tmpl`` loads from its own directory.
+
+    Like hooks, they are code of the template: rendering imports them.
+    """
+    listed = tmpl.variables.get("_extensions", [])
+    own = []
+    for extension in listed if isinstance(listed, list) else []:
+        top = str(extension).split(".")[0]
+        if (tmpl.path / f"{top}.py").is_file() or (tmpl.path / top).is_dir():
+            own.append(str(extension))
+    return own
+
+
 @contextlib.contextmanager
 def prompted(tmpl: Template, run_hooks: bool = True) -> Iterator[Template]:
     """Yield ``tmpl`` as cookiecutter prompts for it: after its pre_prompt hook.

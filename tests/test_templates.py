@@ -527,3 +527,29 @@ def test_new_help_states_the_name_rule_and_the_repository_options():
     )
     assert "--directory DIR The template's folder inside" in text
     assert "--checkout REF The branch, tag or commit of a --template git URL" in text
+
+
+def test_a_dry_run_imports_no_extension_of_the_template(tmp_path, run_flaskproto):
+    canary = tmp_path / "imported"
+    template = plain_template(
+        tmp_path / "t",
+        {"project_name": "P", "_extensions": ["cake_filters.Icing"]},
+        "{{cookiecutter.project_name}}",
+    )
+    (template / "cake_filters.py").write_text(
+        f"open({str(canary)!r}, 'w').close()\n"
+        "from jinja2.ext import Extension\n\n\n"
+        "class Icing(Extension):\n    pass\n"
+    )
+    args = ["new", "Cake", "--template", str(template), "-o", str(tmp_path / "out")]
+    result = run_flaskproto(*args, "--dry-run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"Error: --dry-run runs no code of the template, and {str(template)!r}"
+        " renders with Jinja extensions of its own (cake_filters.Icing); render it"
+        " into a scratch --output-dir instead\n"
+    )
+    assert not canary.exists()
+    made = run_flaskproto(*args, "--no-git", "-q", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert canary.exists()
