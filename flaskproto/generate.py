@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -65,15 +66,22 @@ def prompted(tmpl: Template, run_hooks: bool = True) -> Iterator[Template]:
         yield tmpl
         return
     from cookiecutter.exceptions import FailedHookException
-    from cookiecutter.hooks import run_pre_prompt_hook
+    from cookiecutter.hooks import find_hook, run_script
+    from cookiecutter.utils import create_tmp_repo_dir, work_in
 
     copy: Path | None = None
     try:
+        # cookiecutter's run_pre_prompt_hook, step by step, so that the copy
+        # is removed when the hook fails too.
         with _hook_output_on_stderr(), _cookiecutter_log():
             try:
-                copy = Path(run_pre_prompt_hook(tmpl.path))
+                copy = Path(create_tmp_repo_dir(tmpl.path))
+                with work_in(copy):
+                    scripts = find_hook("pre_prompt") or []
+                for script in scripts:
+                    run_script(script, str(copy))
             except FailedHookException as err:
-                raise _hook_failed(tmpl, "pre_prompt", err.__cause__ or err) from err
+                raise _hook_failed(tmpl, "pre_prompt", err) from err
             except OSError as err:
                 raise OutputError(f"cannot copy the template: {err}") from err
         changed = read_template(tmpl.name, copy, bundled=tmpl.bundled)
@@ -104,7 +112,12 @@ def generate(
 
     full = dict(context)
     try:
-        with extension_path(tmpl), _hook_output_on_stderr(), _cookiecutter_log() as log:
+        with (
+            extension_path(tmpl),
+            _hook_output_on_stderr(),
+            _temporary_files_in(into),
+            _cookiecutter_log() as log,
+        ):
             env = create_env_with_context(full)
             check_confined(tmpl.name, tmpl.path, full, env)
             project = generate_files(
@@ -178,6 +191,21 @@ def _failed_hook(log: _Records) -> str:
         if record.msg.startswith("Stopping generation because") and record.args:
             return str(record.args[0])  # type: ignore[index]
     return ""
+
+
+@contextlib.contextmanager
+def _temporary_files_in(directory: Path) -> Iterator[None]:
+    """Make temporary files in ``directory`` meanwhile.
+
+    cookiecutter writes each hook, rendered, to a temporary file it never
+    removes; made in the render's own scratch directory, they go with it.
+    """
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(directory)
+    try:
+        yield
+    finally:
+        tempfile.tempdir = saved
 
 
 @contextlib.contextmanager

@@ -329,11 +329,14 @@ ECHOING = {
 @pytest.mark.parametrize("contract", ["--json", "-q"])
 def test_hook_output_goes_to_stderr(tmp_path, run_flaskproto, contract):
     template = hooked_template(tmp_path / "t", ECHOING)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     result = run_flaskproto(
         "new", "Cake", "--template", str(template), "-o", str(tmp_path / "out"),
-        "--no-git", contract, cwd=tmp_path,
+        "--no-git", contract, cwd=tmp_path, env={"TMPDIR": str(scratch)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+    assert os.listdir(scratch) == []
     project = tmp_path / "out" / "Cake"
     if contract == "--json":
         assert json.loads(result.stdout)["path"] == str(project)
@@ -380,11 +383,15 @@ def test_a_failing_hook_is_its_output_then_one_error_line(
         {hook: "import sys\nprint('no cakes today')\nsys.exit(3)\n"},
     )
     output = tmp_path / "out"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     result = run_flaskproto(
         "new", "Cake", "--template", str(template), "-o", str(output), "--json",
-        cwd=tmp_path,
+        cwd=tmp_path, env={"TMPDIR": str(scratch)},
     )  # fmt: skip
     assert result.returncode == 5
+    # Neither the template's copy for pre_prompt nor a rendered hook is left.
+    assert os.listdir(scratch) == []
     assert result.stdout == ""
     # After the progress line: the hook's own words, then flaskproto's one line.
     assert result.stderr.splitlines()[-2:] == [
