@@ -204,19 +204,29 @@ def render_project(
 
 def metadata(tmpl: Template, plan: Plan) -> dict[str, object]:
     """Return the record of .flaskproto.json that rendering ``plan`` writes."""
-    return {
+    answers: dict[str, object] = {
+        "features": plan.answers.features,
+        "overrides": plan.answers.overrides,
+    }
+    # Where in its repository the template is, for update to find it again.
+    if plan.answers.directory is not None:
+        answers["directory"] = plan.answers.directory
+    if plan.answers.checkout is not None:
+        answers["checkout"] = plan.answers.checkout
+    record: dict[str, object] = {
         "flaskproto_version": __version__,
         "template": tmpl.name,
         "template_version": template_version(tmpl),
         "features": plan.selection.names,
         # What to give flaskproto new to make this project again (--replay).
         "command": plan.command,
-        "answers": {
-            "features": plan.answers.features,
-            "overrides": plan.answers.overrides,
-        },
+        "answers": answers,
         "context": plan.values,
     }
+    name_key = name_variable(tmpl)
+    if name_key != "project_name":
+        record["name_variable"] = name_key  # the variable that holds NAME
+    return record
 
 
 def provided_context(

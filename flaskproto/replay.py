@@ -89,6 +89,10 @@ def load_answers(path: str | Path) -> Answers:
         ) from None
 
 
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def parse_answers(record: Any) -> Answers:
     """The answers in a parsed .flaskproto.json; ValueError if it holds none."""
     try:
@@ -97,6 +101,8 @@ def parse_answers(record: Any) -> Answers:
             str(record["template"]),
             [str(name) for name in answers["features"]],
             {str(k): str(v) for k, v in answers["overrides"].items()},
+            _optional(answers.get("directory")),
+            _optional(answers.get("checkout")),
         )
     except (KeyError, TypeError, AttributeError) as err:
         raise ValueError(f"no answers recorded: {err}") from None

@@ -560,3 +560,30 @@ def test_a_dry_run_imports_no_extension_of_the_template(tmp_path, run_flaskproto
     made = run_flaskproto(*args, "--no-git", "-q", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     assert canary.exists()
+
+
+def test_update_finds_a_template_in_a_repository_again(tmp_path, repository):
+    """A service made from a template without project_name, in a folder of a
+    repository at a tag, is current with it, and check-update finds it again."""
+    repo = tmp_path / "repo"
+    cookiecutter_json(
+        repo / "templates" / "cake", {"app_name": "a", "flavour": ["plain", "nut"]}
+    )
+    cake = repo / "templates" / "cake"
+    (cake / "{{cookiecutter.project_name}}").rename(cake / "{{cookiecutter.app_name}}")
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "app_name", cwd=repo)
+    git("tag", "v2", cwd=repo)
+    made = invoke(
+        "new", "cake_app", "--template", repository, "--directory", "templates/cake",
+        "--checkout", "v2", "--set", "flavour=nut", "-o", str(tmp_path / "out"), "-q",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    project = tmp_path / "out" / "cake_app"
+    record = json.loads((project / ".flaskproto.json").read_text())
+    assert record["name_variable"] == "app_name"
+    assert record["answers"]["directory"] == "templates/cake"
+    assert record["answers"]["checkout"] == "v2"
+    current = invoke("check-update", str(project), "--json")
+    assert current.exit_code == 0, current.stderr
+    assert json.loads(current.stdout)["current"] is True
