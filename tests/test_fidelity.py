@@ -21,8 +21,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from cookiecutter.generate import generate_context
-from cookiecutter.prompt import prompt_for_config
 
 import flaskproto
 from flaskproto.errors import EXIT_CODES
@@ -107,15 +105,30 @@ def run(args, cwd, env):
     )
 
 
-def name_for(template: Path) -> str:
+#: Prints the value cookiecutter --no-input gives each variable, as JSON. It
+#: runs apart: a template's extensions imported here would shadow others'.
+DEFAULTS = """
+import json, sys
+from cookiecutter.generate import generate_context
+from cookiecutter.prompt import prompt_for_config
+sys.path.append(sys.argv[1])
+context = generate_context(sys.argv[1] + "/cookiecutter.json")
+print(json.dumps(prompt_for_config(context, no_input=True), default=str))
+"""
+
+
+def name_for(template: Path, env) -> str:
     """NAME that gives the template its defaults: the value cookiecutter gives
     project_name, or else the variable the top directory is named after."""
-    context = generate_context(str(template / "cookiecutter.json"))
-    sys.path.append(str(template))
-    try:
-        values = prompt_for_config(context, no_input=True)
-    finally:
-        sys.path.remove(str(template))
+    defaults = subprocess.run(
+        [sys.executable, "-c", DEFAULTS, str(template)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    values = json.loads(defaults.stdout)
     if "project_name" in values:
         return str(values["project_name"])
     (top,) = (p.name for p in template.iterdir() if "{{" in p.name)
@@ -195,9 +208,10 @@ def test_renders_as_cookiecutter_renders(tmp_path, environment, name):
     expected = tree(made)
     shutil.rmtree(output)
 
+    given = name_for(template, environment)
     result = run(
-        ["flaskproto", "new", name_for(template), "--template", str(template),
-         "-o", str(output), "--no-git", "--json"],
+        ["flaskproto", "new", given, "--template", str(template), "-o", str(output),
+         "--no-git", "--json"],
         tmp_path,
         environment,
     )  # fmt: skip
