@@ -205,6 +205,12 @@ def test_renders_as_cookiecutter_renders(tmp_path, environment, name):
         assert_refused(tmp_path, environment, name, output)
         return
     assert name not in REFUSED, f"cookiecutter renders {name}"
+    assert_renders_alike(template, made, tmp_path, environment)
+
+
+def assert_renders_alike(template: Path, made: Path, tmp_path: Path, environment):
+    """flaskproto makes the tree cookiecutter ``made`` from ``template``."""
+    output = made.parent
     expected = tree(made)
     shutil.rmtree(output)
 
@@ -260,3 +266,32 @@ def _ours(line: str) -> bool:
         str(Path(cookiecutter.__file__).parent),
     )
     return line.lstrip().startswith("File ") and any(p in line for p in packages)
+
+
+def test_empty_directories_modes_and_links_render_as_cookiecutter_renders(
+    tmp_path, environment
+):
+    template = tmp_path / "template"
+    project = template / "{{cookiecutter.project_slug}}"
+    (project / "data" / "raw").mkdir(parents=True)
+    (project / "{{cookiecutter.project_slug}}_cache").mkdir()
+    (project / "run.sh").write_text("#!/bin/sh\necho {{ cookiecutter.project_slug }}\n")
+    (project / "run.sh").chmod(0o755)
+    (project / "notes.md").write_text("{{ cookiecutter.project_name }}\n")
+    (project / "NOTES.md").symlink_to("notes.md")
+    (template / "hooks").mkdir()
+    (template / "hooks" / "post_gen_project.py").write_text(
+        "import os\nos.makedirs('logs')\nos.remove('notes.md')\n"
+    )
+    (template / "cookiecutter.json").write_text(
+        json.dumps(
+            {
+                "project_name": "Cake Shop",
+                "project_slug": "{{ cookiecutter.project_name|lower|replace(' ','') }}",
+            }
+        )
+    )
+    made = cookiecutter(template, tmp_path / "out", tmp_path, environment)
+    assert made is not None
+    assert (made / "data" / "raw").is_dir() and (made / "logs").is_dir()
+    assert_renders_alike(template, made, tmp_path, environment)
