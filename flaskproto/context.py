@@ -241,6 +241,10 @@ def build_context(
     return context
 
 
+#: Text Jinja renders as it is: no delimiter, no line break to normalise.
+_PLAIN = re.compile(r"[A-Za-z0-9_ .-]*")
+
+
 def _as_literal(value: object, start: str, end: str) -> object:
     """Return ``value`` as Jinja that renders to it exactly, strings escaped."""
     if isinstance(value, dict):
@@ -250,8 +254,8 @@ def _as_literal(value: object, start: str, end: str) -> object:
         }
     if isinstance(value, list):
         return [_as_literal(item, start, end) for item in value]
-    if not isinstance(value, str):
-        return value
+    if not isinstance(value, str) or _PLAIN.fullmatch(value):
+        return value  # Jinja renders it as it is; a dictionary key stays one
     escaped = "".join(
         char if char.isascii() and char.isalnum() else f"\\U{ord(char):08x}"
         for char in value

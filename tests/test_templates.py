@@ -587,3 +587,20 @@ def test_update_finds_a_template_in_a_repository_again(tmp_path, repository):
     current = invoke("check-update", str(project), "--json")
     assert current.exit_code == 0, current.stderr
     assert json.loads(current.stdout)["current"] is True
+
+
+def test_a_dictionary_variable_takes_a_json_object_as_data(tmp_path):
+    template = plain_template(
+        tmp_path / "t",
+        {"project_name": "P", "sizes": {"small": "S", "large": "{{ 'L' * 2 }}"}},
+        "{{cookiecutter.project_name}}",
+    )
+    given = '{"small": "{{ 6*7 }}", "tiny\\nline": "t"}'
+    result = invoke(
+        "new", "Cake", "--template", str(template), "-o", str(tmp_path / "out"),
+        "--no-git", "-q", "--set", f"sizes={given}",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    context = json.loads((tmp_path / "out" / "Cake" / "README.md").read_text())
+    # As cookiecutter merges a dictionary given in its extra context.
+    assert context["sizes"] == {"small": "{{ 6*7 }}", "large": "LL", "tiny\nline": "t"}
