@@ -86,6 +86,17 @@ def cli() -> None:
     " directory, or a git URL of one.",
 )
 @click.option(
+    "--directory",
+    metavar="DIR",
+    help="The template's folder inside the --template repository or directory,"
+    " for one that holds several templates.",
+)
+@click.option(
+    "--checkout",
+    metavar="REF",
+    help="The branch, tag or commit of a --template git URL to render.",
+)
+@click.option(
     "--replay",
     metavar="FILE",
     type=click.Path(dir_okay=False),
@@ -101,7 +112,8 @@ def cli() -> None:
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="List the files that would be written; write nothing.",
+    help="List the files that would be written; write nothing and run none of"
+    " the template's hooks.",
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
@@ -143,6 +155,8 @@ def new(
     assignments: tuple[str, ...],
     features: tuple[str, ...],
     template: str,
+    directory: str | None,
+    checkout: str | None,
     replay: str | None,
     force: bool,
     dry_run: bool,
@@ -157,6 +171,12 @@ def new(
 
     NAME is a human name such as "Order Service": it gives the directory and
     distribution name (order-service) and the Python package (order_service).
+
+    With another --template, NAME fills its project_name variable, or else the
+    variable its top directory is named after ({{cookiecutter.app_name}} makes
+    NAME the app_name); a template with neither is refused. The template
+    renders as cookiecutter --no-input renders it, hooks and all; what hooks
+    print goes to stderr.
     """
     from .context import parse_assignments
     from .create import create_project
@@ -184,6 +204,8 @@ def new(
             context=context,
             features=wanted,
             template=template,
+            directory=directory,
+            checkout=checkout,
             force=force,
             dry_run=dry_run,
             git=git,
@@ -221,6 +243,12 @@ def new(
             "would be initialised" if result.git == "initialised" else result.git
         )
         click.echo(f"git: {git_state}")
+        if result.hooks_not_run:
+            hooks = ", ".join(result.hooks_not_run)
+            click.echo(
+                f"hooks: not run in a dry run ({hooks}); what they would add or"
+                " remove is not listed"
+            )
         return
     click.echo(f"{styled('Created', 'green', bold=True)} {what} at {result.path}")
     click.echo(f"  {features_line}")

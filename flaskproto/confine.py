@@ -39,7 +39,18 @@ def check_confined(
             relative = os.path.normpath(here.relative_to(project) / entry)
             if entry in dirs and is_copy_only_path(relative, context):
                 copied.append(here / entry)
-            _check_name(name, relative, env.from_string(relative).render(**context))
+            _check_name(name, relative, _render_name(name, relative, env, context))
+
+
+def _render_name(name: str, unrendered: str, env, context: Mapping[str, object]) -> str:
+    from jinja2 import TemplateError as JinjaError
+
+    try:
+        return env.from_string(unrendered).render(**context)
+    except JinjaError as err:
+        raise TemplateError(
+            f"template {name!r} failed to render the name {unrendered!r}: {err}"
+        ) from err
 
 
 def _check_name(name: str, unrendered: str, rendered: str) -> None:

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from .errors import InvalidInput, TemplateError
 from .features import VARIABLE_PREFIX, catalogue
@@ -102,58 +103,164 @@ def parse_assignments(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
     return values
 
 
+def name_variable(template: Template) -> str:
+    """Return the variable NAME fills in ``template``, or raise TemplateError.
+
+    It is ``project_name`` when the template has one; otherwise the variable
+    its top directory is named after (``{{cookiecutter.app_name}}``).
+    """
+    variables = template.public_variables
+    if "project_name" in variables:
+        return "project_name"
+    top = project_template_dir(template).name
+    start, end = _delimiters(template)
+    found = set(
+        re.findall(
+            re.escape(start) + r"-?\s*cookiecutter\.(\w+)\s*-?" + re.escape(end), top
+        )
+    )
+    if len(found) == 1:
+        (key,) = found
+        if key in variables and not isinstance(variables[key], (list, dict, bool)):
+            return key
+    raise TemplateError(f"template {template.name!r}: {NAME_RULE}")
+
+
+#: How NAME is given to a template, as new --help and the README say.
+NAME_RULE = (
+    "NAME fills the template's project_name variable, or else the variable its"
+    " top directory is named after ({{cookiecutter.<variable>}}); this template"
+    " has neither"
+)
+
+
+def project_template_dir(template: Template) -> Path:
+    """Return the directory of ``template`` that cookiecutter renders as the project.
+
+    Found as cookiecutter finds it, without loading the template's extensions.
+    """
+    from cookiecutter.exceptions import NonTemplatedInputDirException
+    from cookiecutter.find import find_template
+    from jinja2 import Environment
+
+    start, end = _delimiters(template)
+    env = Environment(variable_start_string=start, variable_end_string=end)
+    try:
+        return Path(find_template(template.path, env))
+    except NonTemplatedInputDirException:
+        raise TemplateError(
+            f"template {template.name!r} has no project directory: cookiecutter"
+            " renders the top-level directory whose name holds 'cookiecutter'"
+            f" inside {start} {end}, such as {start}cookiecutter.project_slug{end},"
+            " and there is none"
+        ) from None
+    except OSError as err:
+        raise TemplateError(
+            f"cannot read the template {template.name!r}: {err.strerror}"
+        ) from err
+
+
+def _delimiters(template: Template) -> tuple[str, str]:
+    settings = template.variables.get("_jinja2_env_vars")
+    settings = settings if isinstance(settings, dict) else {}
+    return (
+        str(settings.get("variable_start_string", "{{")),
+        str(settings.get("variable_end_string", "}}")),
+    )
+
+
 def build_context(
     template: Template,
     names: Names,
     overrides: Mapping[str, str],
     features: Iterable[str] = (),
-) -> dict[str, object]:
-    """Return every public variable of ``template`` with its value for this project.
+) -> dict[str, Any]:
+    """Return the context cookiecutter renders ``template`` with for this project.
 
-    ``features`` are switched on through their ``with_<feature>`` variables.
-    User values are taken as data and never rendered; only the template's own
-    defaults that are Jinja expressions are rendered, with cookiecutter's engine.
+    It is built by cookiecutter's own code, as ``cookiecutter --no-input`` builds
+    it: defaults that are Jinja are rendered in order, choices take their first
+    option, booleans and dictionaries stay what they are, private ``__``
+    variables are rendered and ``_`` ones kept. NAME fills ``name_variable``;
+    ``overrides`` (``--set``) are checked as cookiecutter checks them (a choice
+    must be one of its options, a boolean yes or no) and are data: never
+    rendered. ``features`` are switched on through their ``with_<feature>``
+    variables. The result holds ``cookiecutter`` (every variable with its
+    value) and ``_cookiecutter`` (the public variables before rendering).
     """
+    from cookiecutter.exceptions import CookiecutterException
+    from cookiecutter.generate import generate_context
+    from cookiecutter.prompt import prompt_for_config
+    from jinja2 import TemplateError as JinjaError
+
     variables = template.public_variables
+    name_key = name_variable(template)
     switches = {
         f.variable: f.name in set(features) for f in catalogue(template).values()
     }
+    given: dict[str, Any] = {}
     for key, value in overrides.items():
-        _check_override(key, value, variables, switches)
-    context: dict[str, object] = {}
-    if "project_name" not in variables:
-        raise TemplateError(
-            f"template {template.name!r} has no project_name variable for NAME"
-        )
+        given[key] = _check_override(key, value, variables, switches, name_key)
+    given[name_key] = names.project_name
     # The bundled templates take their names as flaskproto derives them; other
     # templates derive theirs as their cookiecutter.json says.
-    derived = {"project_name": names.project_name}
     if template.bundled:
-        derived.update(project_slug=names.project_slug, package_name=names.package_name)
-    env = None
-    for key, default in variables.items():
-        if key in switches:
-            context[key] = switches[key]
-            continue
-        if key in overrides:
-            value = overrides[key]
-        elif key in derived:
-            value = derived[key]
-        elif isinstance(default, str) and ("{{" in default or "{%" in default):
-            env = env or _environment(template)
-            value = _render_default(env, key, default, context)
-        elif isinstance(default, list):
-            value = str(default[0]) if default else ""
-        elif isinstance(default, (bool, dict)):
-            context[key] = default  # cookiecutter's yes/no and dict variables
-            continue
-        else:
-            value = str(default)
-        context[key] = value
-        check = _CHECKS.get(key) if template.bundled else None
-        if check is not None:
-            check(value)
+        given.setdefault("project_slug", names.project_slug)
+        given.setdefault("package_name", names.package_name)
+    given.update(switches)
+    start, end = _delimiters(template)
+    # What the user gave goes to cookiecutter as a Jinja string literal, which
+    # renders to the value itself: data, never evaluated as a template.
+    literal = {
+        key: _as_literal(value, start, end)
+        if not isinstance(variables[key], (list, bool))
+        else value
+        for key, value in given.items()
+    }
+    context_file = str(template.path / "cookiecutter.json")
+    try:
+        raw = generate_context(context_file=context_file, extra_context=given)
+        context = generate_context(context_file=context_file, extra_context=literal)
+        context["_cookiecutter"] = {
+            k: v for k, v in raw["cookiecutter"].items() if not k.startswith("_")
+        }
+        with _template_on_path(template.path):
+            values = prompt_for_config(context, no_input=True)
+    except CookiecutterException as err:
+        cause = getattr(err, "error", None)
+        detail = f"{err.message}: {cause.message}" if cause is not None else str(err)
+        raise TemplateError(f"template {template.name!r}: {detail}") from err
+    except (JinjaError, ValueError) as err:
+        raise TemplateError(f"template {template.name!r}: {err}") from err
+    # In cookiecutter.json's order, as cookiecutter updates its context.
+    context["cookiecutter"].update(values)
+    if template.bundled:
+        for key, value in values.items():
+            check = _CHECKS.get(key)
+            if check is not None and isinstance(value, str):
+                check(value)
     return context
+
+
+#: Text Jinja renders as it is: no delimiter, no line break to normalise.
+_PLAIN = re.compile(r"[A-Za-z0-9_ .-]*")
+
+
+def _as_literal(value: object, start: str, end: str) -> object:
+    """Return ``value`` as Jinja that renders to it exactly, strings escaped."""
+    if isinstance(value, dict):
+        return {
+            _as_literal(k, start, end): _as_literal(v, start, end)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_as_literal(item, start, end) for item in value]
+    if not isinstance(value, str) or _PLAIN.fullmatch(value):
+        return value  # Jinja renders it as it is; a dictionary key stays one
+    escaped = "".join(
+        char if char.isascii() and char.isalnum() else f"\\U{ord(char):08x}"
+        for char in value
+    )
+    return f'{start} "{escaped}" {end}'
 
 
 def render_steps(
@@ -175,15 +282,24 @@ def render_steps(
 
 
 def _check_override(
-    key: str, value: str, variables: Mapping[str, object], switches: Mapping[str, bool]
-) -> None:
-    if key in NAME_VARIABLES:
+    key: str,
+    value: str,
+    variables: Mapping[str, object],
+    switches: Mapping[str, bool],
+    name_key: str,
+) -> object:
+    """Return the value ``--set key=value`` gives, as cookiecutter reads it."""
+    if key in (*NAME_VARIABLES, name_key):
         raise InvalidInput(f"--set {key}=... is not allowed: {key} is NAME itself")
     if key in switches:
         feature = key.removeprefix(VARIABLE_PREFIX)
         raise InvalidInput(f"--set {key}=... is not allowed: use --with {feature}")
     if key not in variables:
-        known = [k for k in variables if k not in NAME_VARIABLES and k not in switches]
+        known = [
+            k
+            for k in variables
+            if k not in (*NAME_VARIABLES, name_key) and k not in switches
+        ]
         close = difflib.get_close_matches(key, known, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise InvalidInput(
@@ -197,6 +313,45 @@ def _check_override(
     except UnicodeEncodeError:
         raise InvalidInput(
             f"--set {key}: the value is not valid Unicode text"
+        ) from None
+    default = variables[key]
+    if isinstance(default, bool):
+        return _boolean(key, value)
+    if isinstance(default, list):
+        for option in default:
+            if value == str(option):
+                return option
+        allowed = ", ".join(str(option) for option in default)
+        raise InvalidInput(
+            f"--set {key}={value}: not one of the template's choices: {allowed}"
+        )
+    if isinstance(default, dict):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise InvalidInput(
+                f"--set {key}: the template's {key} is a dictionary; give a JSON"
+                ' object such as {"key": "value"}'
+            )
+        return parsed
+    return value
+
+
+def _boolean(key: str, value: str) -> bool:
+    """Read a yes/no value as cookiecutter does."""
+    from cookiecutter.prompt import YesNoPrompt
+    from rich.prompt import InvalidResponse
+
+    prompt = YesNoPrompt()
+    try:
+        return bool(prompt.process_response(value))
+    except InvalidResponse:
+        yes, no = ", ".join(prompt.yes_choices), ", ".join(prompt.no_choices)
+        raise InvalidInput(
+            f"--set {key}={value}: not a yes/no value; yes is one of {yes},"
+            f" no one of {no}"
         ) from None
 
 

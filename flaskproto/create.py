@@ -14,10 +14,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import __version__, gitrepo
-from .confine import check_confined
-from .context import build_context, extension_path, render_steps
+from .context import (
+    build_context,
+    extension_path,
+    name_variable,
+    project_template_dir,
+    render_steps,
+)
 from .errors import (
     GitError,
     InstallError,
@@ -27,6 +33,7 @@ from .errors import (
     TemplateError,
 )
 from .features import Selection, select
+from .generate import generate, own_extensions, prompted, template_hooks
 from .install import VENV, install_project
 from .naming import Names, derive_names
 from .replay import Answers, answers_for, command_line
@@ -57,6 +64,8 @@ class ProjectResult:
     installed_with: str | None = None
     #: The flaskproto new command that makes this project again.
     command: str = ""
+    #: The template's hooks a dry run did not run.
+    hooks_not_run: list[str] = field(default_factory=list)
 
     @property
     def next_steps(self) -> list[str]:
@@ -82,6 +91,7 @@ class ProjectResult:
             "installed_with": self.installed_with,
             "command": self.command,
             "next_steps": self.next_steps,
+            "hooks_not_run": self.hooks_not_run,
         }
 
 
@@ -92,6 +102,8 @@ def create_project(
     context: Mapping[str, str] | None = None,
     features: Iterable[str] = (),
     template: str = DEFAULT_TEMPLATE,
+    directory: str | None = None,
+    checkout: str | None = None,
     force: bool = False,
     dry_run: bool = False,
     git: bool | None = None,
@@ -110,9 +122,17 @@ def create_project(
     installs the project into ``.venv`` with its test extra (InstallError if
     that fails: the project stays, the virtualenv does not). ``progress`` is
     called with a line before each slow step. ``template`` is a bundled
-    template's name, a template directory or a git URL.
+    template's name, a template directory or a git URL; ``directory`` the
+    template's folder inside it and ``checkout`` the git branch, tag or commit.
+
+    Any template renders as ``cookiecutter --no-input`` renders it, hooks and
+    all, with NAME in ``project_name`` or else in the variable the template's
+    top directory is named after. A dry run runs none of the template's hooks.
     """
-    with open_template(template) as tmpl:
+    with (
+        open_template(template, directory=directory, checkout=checkout) as opened,
+        prompted(opened, run_hooks=not dry_run) as tmpl,
+    ):
         return _create(
             tmpl,
             name,
@@ -133,8 +153,11 @@ class Plan:
 
     names: Names
     selection: Selection
+    #: The public variables with their values, as .flaskproto.json records them.
     values: dict[str, object]
     answers: Answers
+    #: What cookiecutter renders the template with (``build_context``).
+    context: dict[str, Any]
     #: The flaskproto new command that makes this project again.
     command: str
 
@@ -145,23 +168,32 @@ def plan_project(
     """Check the inputs for project ``name`` and return what it renders from."""
     names = derive_names(name)
     selection = select(tmpl, features)
-    values = build_context(tmpl, names, context, selection.names)
+    full = build_context(tmpl, names, context, selection.names)
+    variables = full["cookiecutter"]
+    values = {k: v for k, v in variables.items() if not k.startswith("_")}
     if tmpl.bundled:
         slug, package = str(values["project_slug"]), str(values["package_name"])
     else:
         slug, package = (
-            _project_dir_name(tmpl, values),
+            _project_dir_name(tmpl, full),
             str(values.get("package_name", "")),
         )
     names = Names(names.project_name, slug, package)
-    answers = answers_for(tmpl, names, selection, values)
+    answers = answers_for(tmpl, names, selection, values, context, name_variable(tmpl))
     command = command_line(names.project_name, answers)
-    return Plan(names, selection, values, answers, command)
+    return Plan(names, selection, values, answers, full, command)
 
 
-def render_project(tmpl: Template, plan: Plan, into: Path) -> Path:
-    """Render the project with its .flaskproto.json under ``into``; return its path."""
-    rendered = _render(tmpl, plan.values, into)
+def render_project(
+    tmpl: Template, plan: Plan, into: Path, output_dir: Path | None = None
+) -> Path:
+    """Render the project with its .flaskproto.json under ``into``; return its path.
+
+    ``output_dir`` is where the project goes in the end (cookiecutter's
+    ``_output_dir``), ``into`` when not given.
+    """
+    context = provided_context(tmpl, plan.context, output_dir or into)
+    rendered = generate(tmpl, context, into)
     text = json.dumps(metadata(tmpl, plan), indent=2, ensure_ascii=False) + "\n"
     try:
         (rendered / METADATA_FILE).write_text(text, encoding="utf-8")
@@ -172,19 +204,41 @@ def render_project(tmpl: Template, plan: Plan, into: Path) -> Path:
 
 def metadata(tmpl: Template, plan: Plan) -> dict[str, object]:
     """Return the record of .flaskproto.json that rendering ``plan`` writes."""
-    return {
+    answers: dict[str, object] = {
+        "features": plan.answers.features,
+        "overrides": plan.answers.overrides,
+    }
+    # Where in its repository the template is, for update to find it again.
+    if plan.answers.directory is not None:
+        answers["directory"] = plan.answers.directory
+    if plan.answers.checkout is not None:
+        answers["checkout"] = plan.answers.checkout
+    record: dict[str, object] = {
         "flaskproto_version": __version__,
         "template": tmpl.name,
         "template_version": template_version(tmpl),
         "features": plan.selection.names,
         # What to give flaskproto new to make this project again (--replay).
         "command": plan.command,
-        "answers": {
-            "features": plan.answers.features,
-            "overrides": plan.answers.overrides,
-        },
+        "answers": answers,
         "context": plan.values,
     }
+    name_key = name_variable(tmpl)
+    if name_key != "project_name":
+        record["name_variable"] = name_key  # the variable that holds NAME
+    return record
+
+
+def provided_context(
+    tmpl: Template, context: Mapping[str, Any], output_dir: Path
+) -> dict[str, Any]:
+    """Return ``context`` with the variables cookiecutter adds before rendering."""
+    variables = dict(context["cookiecutter"])
+    variables["_template"] = tmpl.source
+    variables["_output_dir"] = os.path.abspath(output_dir)
+    variables["_repo_dir"] = tmpl.repo_dir
+    variables["_checkout"] = tmpl.checkout
+    return {**context, "cookiecutter": variables}
 
 
 def template_version(tmpl: Template) -> str | None:
@@ -206,6 +260,12 @@ def _create(
     install: bool,
     progress: Callable[[str], object] | None,
 ) -> ProjectResult:
+    if dry_run and not tmpl.bundled and own_extensions(tmpl):
+        raise InvalidInput(
+            f"--dry-run runs no code of the template, and {tmpl.name!r} renders"
+            f" with Jinja extensions of its own ({', '.join(own_extensions(tmpl))});"
+            " render it into a scratch --output-dir instead"
+        )
     plan = plan_project(tmpl, name, context, features)
     names, selection, values = plan.names, plan.selection, plan.values
 
@@ -219,8 +279,8 @@ def _create(
     target = output / names.project_slug
     existing = _check_target(target, force)
     git_plan = _plan_git(git, existing, output)
-    install_steps = render_steps(tmpl, "_install_steps", values)
-    later_steps = render_steps(tmpl, "_next_steps", values)
+    install_steps = render_steps(tmpl, "_install_steps", plan.context["cookiecutter"])
+    later_steps = render_steps(tmpl, "_next_steps", plan.context["cookiecutter"])
 
     result = ProjectResult(
         target,
@@ -235,8 +295,12 @@ def _create(
         command=plan.command,
     )
     if dry_run:
+        # No code of the template runs: its hooks are named, not run.
+        result.hooks_not_run = template_hooks(tmpl)
+        context = provided_context(tmpl, plan.context, output)
         with tempfile.TemporaryDirectory(prefix="flaskproto-dry-run-") as dry:
-            result.files = _list_files(_render(tmpl, values, Path(dry)))
+            rendered = generate(tmpl, context, Path(dry), run_hooks=False)
+            result.files = _list_files(rendered)
         return result
 
     created_dirs: list[Path] = []
@@ -249,7 +313,7 @@ def _create(
             scratch = _make_scratch(output, names.project_slug)
         if progress is not None:
             progress(f"Rendering the {tmpl.name} template")
-        rendered = render_project(tmpl, plan, scratch)
+        rendered = render_project(tmpl, plan, scratch, output)
         result.files = files = _list_files(rendered)
         if git_plan == "initialised":
             if progress is not None:
@@ -284,22 +348,21 @@ def _create(
     return result
 
 
-def _project_dir_name(tmpl: Template, values: Mapping[str, object]) -> str:
+def _project_dir_name(tmpl: Template, context: Mapping[str, Any]) -> str:
     """Return the name a template gives its project directory, checked."""
-    from cookiecutter.environment import StrictEnvironment
     from cookiecutter.exceptions import CookiecutterException
-    from cookiecutter.find import find_template
+    from cookiecutter.utils import create_env_with_context
     from jinja2 import TemplateError as JinjaError
 
-    settings = {k: v for k, v in tmpl.variables.items() if k.startswith("_")}
-    context = {**settings, **values}
+    top = project_template_dir(tmpl).name
     try:
         with extension_path(tmpl):
-            env = StrictEnvironment(context={"cookiecutter": context})
-            found = find_template(tmpl.path, env)
-            name = env.from_string(Path(found).name).render(cookiecutter=context)
+            env = create_env_with_context(dict(context))
+            name = env.from_string(top).render(**context)
     except (CookiecutterException, JinjaError) as err:
-        raise TemplateError(f"template {tmpl.name!r}: {err}") from err
+        raise TemplateError(
+            f"template {tmpl.name!r} cannot name its project directory {top!r}: {err}"
+        ) from err
     if (
         not name
         or name.startswith(".")
@@ -351,57 +414,6 @@ def _plan_git(git: bool | None, existing: bool, output: Path) -> str:
     if git is None and output.is_dir() and gitrepo.inside_work_tree(output):
         return "skipped: the output directory is inside a git repository"
     return "initialised"
-
-
-def _render(tmpl: Template, values: Mapping[str, object], into: Path) -> Path:
-    """Render ``tmpl`` into a new directory under ``into`` and return it."""
-    from cookiecutter.exceptions import (
-        CookiecutterException,
-        UndefinedVariableInTemplate,
-    )
-    from cookiecutter.generate import generate_files
-    from cookiecutter.utils import create_env_with_context
-    from jinja2 import TemplateError as JinjaError
-
-    settings = {k: v for k, v in tmpl.variables.items() if k.startswith("_")}
-    context = {"cookiecutter": {**settings, **values}}
-    try:
-        with extension_path(tmpl):
-            env = create_env_with_context(context)
-            check_confined(tmpl.name, tmpl.path, context, env)
-            # The bundled template's hook only tidies up after plain cookiecutter,
-            # which is done here in process; other templates' hooks run.
-            project = generate_files(
-                repo_dir=tmpl.path,
-                context=context,
-                output_dir=into,
-                accept_hooks=not tmpl.bundled,
-            )
-    except UndefinedVariableInTemplate as err:
-        # str(err) would carry the whole context; name the file and the cause.
-        cause = err.error.message
-        raise TemplateError(
-            f"template {tmpl.name!r} failed to render: {err.message}: {cause}"
-        ) from err
-    except (CookiecutterException, JinjaError) as err:
-        raise TemplateError(f"template {tmpl.name!r} failed to render: {err}") from err
-    except OSError as err:
-        raise OutputError(f"cannot write the project: {err}") from err
-    # pip byte-compiles an installed template's .py files; the caches are not
-    # template content and must not reach the project.
-    for cache in sorted(Path(project).rglob("__pycache__"), reverse=True):
-        shutil.rmtree(cache)
-    _remove_empty_dirs(Path(project))
-    return Path(project)
-
-
-def _remove_empty_dirs(root: Path) -> None:
-    """Remove directories left empty because their files belong to other features."""
-    for directory, _, _ in os.walk(root, topdown=False):
-        with os.scandir(directory) as entries:
-            empty = not any(entries)
-        if empty and directory != str(root):
-            os.rmdir(directory)
 
 
 def _list_files(root: Path) -> list[str]:

@@ -28,7 +28,9 @@ def ask(
     """
     template = load_template()
     # Checks NAME and the given values before the first question.
-    defaults = build_context(template, derive_names(name), context, features)
+    defaults = build_context(template, derive_names(name), context, features)[
+        "cookiecutter"
+    ]
     helps = template.variables.get("_help", {})
     answers = dict(context)
     try:

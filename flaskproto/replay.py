@@ -23,26 +23,42 @@ class Answers:
     features: list[str]
     #: Variables given with --set (those that differ from the template's defaults).
     overrides: dict[str, str]
+    #: --directory and --checkout of a template in a repository.
+    directory: str | None = None
+    checkout: str | None = None
 
 
 def answers_for(
-    template: Template, names: Names, selection: Selection, values: Mapping[str, object]
+    template: Template,
+    names: Names,
+    selection: Selection,
+    values: Mapping[str, object],
+    given: Mapping[str, str],
+    name_key: str = "project_name",
 ) -> Answers:
-    """Return the answers that, with the same NAME, make this project again."""
+    """Return the answers that, with the same NAME, make this project again.
+
+    They are the ``given`` values (--set, answers to questions) that differ
+    from what the template would make of NAME alone.
+    """
     derived = {
         "project_slug": slugify(names.project_name),
         "package_name": slugify(names.project_name).replace("-", "_"),
     }
     overrides = {}
     for key, default in template.public_variables.items():
-        if key == "project_name" or key.startswith(VARIABLE_PREFIX):
+        if key in ("project_name", name_key) or key not in given:
             continue
-        value = values.get(key)
-        expected = derived.get(key, default)
-        if isinstance(value, str) and value != expected:
+        if template.bundled and key.startswith(VARIABLE_PREFIX):
+            continue
+        value = given[key]
+        expected = derived.get(key, default) if template.bundled else default
+        if value != str(expected) or not isinstance(values.get(key), str):
             overrides[key] = value
     asked = [name for name in selection.names if name not in selection.added]
-    return Answers(template.name, asked, overrides)
+    return Answers(
+        template.name, asked, overrides, template.directory, template.checkout
+    )
 
 
 def command_line(project_name: str, answers: Answers) -> str:
@@ -50,6 +66,10 @@ def command_line(project_name: str, answers: Answers) -> str:
     words = ["flaskproto", "new", project_name]
     if answers.template != "service":
         words += ["--template", answers.template]
+    if answers.directory is not None:
+        words += ["--directory", answers.directory]
+    if answers.checkout is not None:
+        words += ["--checkout", answers.checkout]
     if answers.features:
         words += ["--with", ",".join(answers.features)]
     for key, value in answers.overrides.items():
@@ -69,6 +89,10 @@ def load_answers(path: str | Path) -> Answers:
         ) from None
 
 
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def parse_answers(record: Any) -> Answers:
     """The answers in a parsed .flaskproto.json; ValueError if it holds none."""
     try:
@@ -77,6 +101,8 @@ def parse_answers(record: Any) -> Answers:
             str(record["template"]),
             [str(name) for name in answers["features"]],
             {str(k): str(v) for k, v in answers["overrides"].items()},
+            _optional(answers.get("directory")),
+            _optional(answers.get("checkout")),
         )
     except (KeyError, TypeError, AttributeError) as err:
         raise ValueError(f"no answers recorded: {err}") from None

@@ -342,7 +342,7 @@ def _render(
     """Render the resource template; return its files by relative path."""
     from .context import extension_path
     from .create import _list_files
-    from .create import _render as render_template
+    from .generate import generate
     from .templates import load_part, load_template
 
     values = {
@@ -362,7 +362,9 @@ def _render(
     # The literal filters live with the service template.
     with extension_path(load_template("service")):
         with tempfile.TemporaryDirectory(prefix="flaskproto-resource-") as scratch:
-            project = render_template(load_part("resource"), values, Path(scratch))
+            part = load_part("resource")
+            context = {"cookiecutter": {**part.variables, **values}}
+            project = generate(part, context, Path(scratch))
             return {rel: (project / rel).read_bytes() for rel in _list_files(project)}
 
 

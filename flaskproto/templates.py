@@ -8,10 +8,10 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import TemplateError
+from .errors import InvalidInput, TemplateError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # In a wheel the templates are inside the package; in a source checkout they
@@ -33,6 +33,14 @@ class Template:
     variables: dict[str, object]
     #: Shipped with flaskproto: its variables, features and steps are known.
     bundled: bool = True
+    #: The template as the user gave it (cookiecutter's ``_template``).
+    source: str = ""
+    #: Where cookiecutter would read it from (its ``_repo_dir``).
+    repo_dir: str = ""
+    #: The git reference checked out (cookiecutter's ``_checkout``).
+    checkout: str | None = None
+    #: The directory inside the repository or folder that holds it.
+    directory: str | None = None
 
     @property
     def public_variables(self) -> dict[str, object]:
@@ -65,23 +73,35 @@ def load_template(name: str = DEFAULT_TEMPLATE) -> Template:
     if name not in bundled_template_names():
         known = ", ".join(bundled_template_names())
         raise TemplateError(f"no template named {name!r}; known: {known}")
-    return _read(name, templates_root() / name, bundled=True)
+    return read_template(name, templates_root() / name, bundled=True)
 
 
 def load_part(name: str) -> Template:
     """Return the bundled template ``name`` that renders a part of a service."""
     if name not in PART_TEMPLATES:
         raise TemplateError(f"no part template named {name!r}")
-    return _read(name, templates_root() / name, bundled=True)
+    return read_template(name, templates_root() / name, bundled=True)
 
 
 @contextmanager
-def open_template(spec: str) -> Iterator[Template]:
+def open_template(
+    spec: str, *, directory: str | None = None, checkout: str | None = None
+) -> Iterator[Template]:
     """Yield the template ``spec`` names: bundled, a local directory, or a git URL.
 
-    A git template is cloned into a scratch directory, removed afterwards.
+    ``directory`` is the template's folder inside the repository or directory,
+    ``checkout`` the branch, tag or commit of a git URL to use, as in
+    cookiecutter. A git template is cloned into a scratch directory, removed
+    afterwards. Errors name what was given, never the scratch directory.
     """
+    if directory is not None:
+        _check_directory(directory)
     if spec in bundled_template_names():
+        if directory is not None or checkout is not None:
+            raise InvalidInput(
+                f"--directory and --checkout are for a template in a repository or"
+                f" directory, not the bundled template {spec!r}"
+            )
         yield load_template(spec)
         return
     from cookiecutter.config import BUILTIN_ABBREVIATIONS
@@ -90,12 +110,28 @@ def open_template(spec: str) -> Iterator[Template]:
     url = expand_abbreviations(spec, BUILTIN_ABBREVIATIONS)  # gh:owner/name too
     if is_repo_url(url):
         with tempfile.TemporaryDirectory(prefix="flaskproto-template-") as scratch:
-            yield _read(spec, _clone(url, Path(scratch) / "template"), bundled=False)
+            clone = _clone(spec, url, Path(scratch) / "template", checkout)
+            path = clone / directory if directory else clone
+            yield _read_given(spec, path, directory, str(path), checkout)
         return
+    if checkout is not None:
+        raise InvalidInput(
+            f"--checkout {checkout!r} needs a git URL as --template;"
+            f" {spec!r} is not one"
+        )
     path = Path(spec).expanduser().resolve()
+    if directory:
+        path = path / directory
+    # cookiecutter's _repo_dir is the path as given, joined with the directory.
+    repo_dir = os.path.join(spec, directory) if directory else spec
     if (path / "cookiecutter.json").is_file():
-        yield _read(spec, path, bundled=False)
+        yield _read_given(spec, path, directory, repo_dir, None)
         return
+    if directory and Path(spec).expanduser().is_dir():
+        raise TemplateError(
+            f"--directory {directory!r} of the template {spec!r} holds no"
+            " cookiecutter.json"
+        )
     known = ", ".join(bundled_template_names())
     raise TemplateError(
         f"no template {spec!r}: give a bundled template ({known}), a directory"
@@ -103,9 +139,63 @@ def open_template(spec: str) -> Iterator[Template]:
     )
 
 
-def _clone(url: str, into: Path) -> Path:
-    """Clone the git repository at ``url`` into ``into``; never ask for anything."""
+def _check_directory(directory: str) -> None:
+    parts = Path(directory).parts
+    if not directory or Path(directory).is_absolute() or ".." in parts:
+        raise InvalidInput(
+            f"--directory {directory!r} must be a relative path inside the template's"
+            " repository or directory"
+        )
+
+
+def _read_given(
+    spec: str,
+    path: Path,
+    directory: str | None,
+    repo_dir: str,
+    checkout: str | None,
+) -> Template:
+    if not (path / "cookiecutter.json").is_file():
+        raise TemplateError(
+            f"--directory {directory!r} of the template {spec!r} holds no"
+            " cookiecutter.json"
+            if directory
+            else f"the template {spec!r} holds no cookiecutter.json at its top"
+        )
+    template = read_template(spec, path, bundled=False)
+    return replace(
+        template,
+        source=spec,
+        repo_dir=repo_dir,
+        checkout=checkout,
+        directory=directory,
+    )
+
+
+def _clone(spec: str, url: str, into: Path, checkout: str | None) -> Path:
+    """Clone the git repository at ``url`` into ``into``; never ask for anything.
+
+    Without ``checkout`` only the newest commit is fetched; with it, the
+    history too, so that any branch, tag or commit can be checked out.
+    """
+    if checkout is not None and (not checkout or checkout.startswith("-")):
+        raise InvalidInput(f"--checkout {checkout!r} is not a branch, tag or commit")
     url = url.removeprefix("git+")
+    depth = [] if checkout is not None else ["--depth", "1"]
+    _git(
+        ["clone", "--quiet", *depth, "--", url, str(into)],
+        f"cannot get the template {spec}",
+    )
+    if checkout is not None:
+        _git(
+            ["-C", str(into), "checkout", "--quiet", checkout, "--"],
+            f"cannot check out {checkout!r} of the template {spec}",
+        )
+    return into
+
+
+def _git(args: list[str], failure: str) -> None:
+    """Run git without a terminal; raise TemplateError with git's whole reason."""
     env = {
         **os.environ,
         "GIT_TERMINAL_PROMPT": "0",
@@ -113,7 +203,7 @@ def _clone(url: str, into: Path) -> Path:
     }
     try:
         result = subprocess.run(
-            ["git", "clone", "--quiet", "--depth", "1", url, str(into)],
+            ["git", *args],
             env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -122,20 +212,28 @@ def _clone(url: str, into: Path) -> Path:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as err:
-        raise TemplateError(f"cannot get the template {url}: {err}") from err
+        raise TemplateError(f"{failure}: {err}") from err
     if result.returncode != 0:
-        lines = [line for line in result.stderr.splitlines() if line.strip()]
-        reason = lines[-1].removeprefix("fatal: ") if lines else "git clone failed"
-        raise TemplateError(f"cannot get the template {url}: {reason}")
-    return into
+        lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+        reason = "; ".join(line.removeprefix("fatal: ") for line in lines)
+        raise TemplateError(f"{failure}: {reason or f'git {args[0]} failed'}")
 
 
-def _read(name: str, path: Path, *, bundled: bool) -> Template:
+def read_template(name: str, path: Path, *, bundled: bool) -> Template:
     config = path / "cookiecutter.json"
+    # Named by the template as given: a clone's scratch path means nothing.
     try:
         variables = json.loads(config.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise TemplateError(f"cannot read {config}: {err}") from err
+    except OSError as err:
+        raise TemplateError(
+            f"cannot read cookiecutter.json of the template {name!r}: {err.strerror}"
+        ) from err
+    except ValueError as err:
+        raise TemplateError(
+            f"cookiecutter.json of the template {name!r} is not valid JSON: {err}"
+        ) from err
     if not isinstance(variables, dict):
-        raise TemplateError(f"{config} must hold a JSON object")
-    return Template(name, path, variables, bundled)
+        raise TemplateError(
+            f"cookiecutter.json of the template {name!r} must hold a JSON object"
+        )
+    return Template(name, path, variables, bundled, source=name, repo_dir=str(path))

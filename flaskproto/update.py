@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,6 +114,17 @@ class _Service:
     template: str
     features: list[str]
     overrides: dict[str, str]
+    #: --directory and --checkout of a template in a repository.
+    directory: str | None = None
+    checkout: str | None = None
+
+    def open_template(self, template: str | None) -> AbstractContextManager[Template]:
+        """Open ``template``, or else the one the service was made from."""
+        if template is not None:
+            return open_template(template)
+        return open_template(
+            self.template, directory=self.directory, checkout=self.checkout
+        )
 
 
 @dataclass(frozen=True)
@@ -146,7 +157,7 @@ def update_project(
     tip = branch.tip(repo)
     if not dry_run:
         branch.require_clean(repo)
-    with open_template(template or service.template) as tmpl, _scratch() as scratch:
+    with service.open_template(template) as tmpl, _scratch() as scratch:
         objects = branch.scratch_objects(repo, scratch)
         new = _render(repo, service, tmpl, split_names(features), scratch, objects)
         base = branch.merge_base(repo, tip)
@@ -179,7 +190,7 @@ def check_update(
     service = _open_service(path)
     repo = branch.open_repository(service.root)
     tip = branch.tip(repo)
-    with open_template(template or service.template) as tmpl, _scratch() as scratch:
+    with service.open_template(template) as tmpl, _scratch() as scratch:
         objects = branch.scratch_objects(repo, scratch)
         new = _render(repo, service, tmpl, [], scratch, objects)
         base = branch.merge_base(repo, tip)
@@ -207,7 +218,7 @@ def adopt_service(
             " run flaskproto update"
         )
     branch.require_clean(repo)
-    with open_template(template or service.template) as tmpl, _scratch() as scratch:
+    with service.open_template(template) as tmpl, _scratch() as scratch:
         new = _render(repo, service, tmpl, [], scratch, {})
         version = _version(new.record)
         message = f"Render the {tmpl.name} template{version} to adopt it"
@@ -238,13 +249,16 @@ def _open_service(path: str | os.PathLike[str]) -> _Service:
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
         answers = parse_answers(record)
+        name_key = str(record.get("name_variable", "project_name"))
         return _Service(
             root,
             record,
-            str(record["context"]["project_name"]),
+            str(record["context"][name_key]),
             answers.template,
             answers.features,
             answers.overrides,
+            answers.directory,
+            answers.checkout,
         )
     except OSError as err:
         raise NotAService(f"cannot read {record_path}: {err.strerror}") from err

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# Other people's templates, kept as they published them (fixtures/README.md).
+collect_ignore = ["fixtures"]
 # Pip's cache lives in the real home; the tests run with a scratch HOME.
 PIP_ENV = {
     "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR")

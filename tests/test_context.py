@@ -11,25 +11,37 @@ def template():
     return load_template("service")
 
 
+def values(template, name="Order Service", overrides=None):
+    context = build_context(template, derive_names(name), overrides or {})
+    return context["cookiecutter"]
+
+
 def test_defaults_come_from_cookiecutter_json(template):
-    context = build_context(template, derive_names("Order Service"), {})
+    context = values(template)
     assert context["project_slug"] == "order-service"
     assert context["package_name"] == "order_service"
     assert context["description"] == template.variables["description"]
-    assert set(context) == set(template.public_variables)
+    assert set(context) == set(template.variables)
 
 
-def test_overrides_are_kept_as_data(template):
-    value = "{{ cookiecutter.project_name }} {% if 1 %}x{% endif %}"
-    context = build_context(template, derive_names("x1"), {"description": value})
-    assert context["description"] == value
+@pytest.mark.parametrize(
+    "value",
+    [
+        "{{ cookiecutter.project_name }} {% if 1 %}x{% endif %}",
+        '{{ "\\" }} {% raw %}{% endraw %} \\U0001F600 "quoted" \'single\'',
+        "emoji \U0001f600, tab\t, line\nbreak",
+    ],
+    ids=["jinja", "escapes", "unicode"],
+)
+def test_overrides_are_kept_as_data(template, value):
+    assert values(template, "x1", {"description": value})["description"] == value
 
 
 def test_package_name_can_be_set_and_is_checked(template):
+    assert values(template, overrides={"package_name": "orders"})["package_name"] == (
+        "orders"
+    )
     names = derive_names("Order Service")
-    assert build_context(template, names, {"package_name": "orders"})[
-        "package_name"
-    ] == ("orders")
     with pytest.raises(InvalidInput, match="Python keyword"):
         build_context(template, names, {"package_name": "def"})
 

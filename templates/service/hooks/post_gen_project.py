@@ -1,7 +1,4 @@
-"""Remove the directories left empty by features that were not chosen.
-
-flaskproto does this itself; the hook is for plain ``cookiecutter`` runs.
-"""
+"""Remove the directories left empty by features that were not chosen."""
 
 import os
 
