@@ -212,7 +212,11 @@ def test_subprocess_error_message_has_no_traceback(tmp_path, run_flaskproto):
     result = run_flaskproto("new", "flask", cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("Error: the package name 'flask' cannot be used")
+    assert result.stderr == (
+        "Error: the project name 'flask' gives the package name 'flask', which would"
+        " shadow a package installed with the generated service: choose another"
+        " project name\n"
+    )
 
 
 def test_progress_goes_to_stderr_as_plain_lines(tmp_path):

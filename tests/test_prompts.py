@@ -9,6 +9,8 @@ import pexpect
 import pytest
 from helpers import tree
 
+from flaskproto.naming import PACKAGE_RULE
+
 #: Every wait on the terminal ends by then, so no test can hang.
 TIMEOUT = 60
 INTERRUPTED = "Error: interrupted; nothing half-made was left behind"
@@ -77,6 +79,8 @@ def test_answers_make_the_project_and_the_command_makes_it_again(
     child = terminal("new", "Order Service", "-o", str(out), "--no-git")
     child.expect_exact("Directory and distribution name")
     answer(child, "project_slug [order-service]: ", "")
+    answer(child, "package_name [order_service]: ", "Cafe-API")
+    child.expect_exact(f"Error: package_name 'Cafe-API' cannot be used: {PACKAGE_RULE}")
     answer(child, "package_name [order_service]: ", "")
     answer(child, "description [A Flask microservice.]: ", "Takes orders.")
     answer(child, "author_name [Your Name]: ", "Ada Lovelace")
@@ -90,7 +94,7 @@ def test_answers_make_the_project_and_the_command_makes_it_again(
     child.expect_exact("3  auth")
     child.expect_exact("(requires db)")
     answer(child, "(Enter: none): ", "apii")
-    child.expect_exact("Error: unknown feature 'apii'; did you mean 'api'?")
+    child.expect_exact("Error: unknown feature 'apii' (did you mean 'api'?); known")
     answer(child, "(Enter: none): ", "2 auth")
     child.expect_exact("Added what they require: db for auth")
     lines = finish(child)
