@@ -51,7 +51,7 @@ def cli() -> None:
 @cli.command(
     short_help="Create a new service.", epilog=exit_codes_epilog(CHECK_EXIT_CODES)
 )
-@click.argument("name")
+@click.argument("name", required=False)
 @click.option(
     "-o",
     "--output-dir",
@@ -138,7 +138,7 @@ def cli() -> None:
 )
 @reports_errors
 def new(
-    name: str,
+    name: str | None,
     output_dir: str,
     assignments: tuple[str, ...],
     features: tuple[str, ...],
@@ -157,6 +157,7 @@ def new(
 
     NAME is a human name such as "Order Service": it gives the directory and
     distribution name (order-service) and the Python package (order_service).
+    At a terminal, what was not given is asked for, NAME first.
     """
     from .context import parse_assignments
     from .create import create_project
@@ -172,10 +173,16 @@ def new(
         wanted = [*answers.features, *wanted]
     # Questions only for a person at a terminal: never in CI, pipes or --no-input.
     interactive = not (no_input or quiet or as_json or dry_run) and _at_a_terminal()
+    if name is None and not interactive:
+        raise click.UsageError(
+            "Missing argument 'NAME': give the service's name, such as"
+            ' flaskproto new "Order Service"; it is asked for only at a terminal.'
+        )
     if interactive:
-        from .prompts import ask
-
-        context, wanted = ask(name, context, wanted)
+        name, context, wanted = _ask(
+            name, output_dir, context, wanted, template=template, force=force
+        )
+    assert name is not None
     progress = Progress(quiet)
     try:
         result = create_project(
@@ -234,6 +241,38 @@ def new(
         click.echo("\nThe same again, without questions:")
         click.echo(f"  {result.command}")
     _exit_for(report)
+
+
+def _ask(
+    name: str | None,
+    output_dir: str,
+    context: dict[str, str],
+    features: list[str],
+    *,
+    template: str,
+    force: bool,
+) -> tuple[str, dict[str, str], list[str]]:
+    """Ask for NAME when not given, then for the template's variables and features.
+
+    The name and its target directory are checked before any other question.
+    """
+    from .create import check_new_target
+    from .prompts import ask, ask_name
+    from .templates import open_template
+
+    with open_template(template) as tmpl:
+
+        def check(candidate: str) -> object:
+            return check_new_target(
+                tmpl, candidate, output_dir, context, features, force
+            )
+
+        if name is None:
+            name = ask_name(check)
+        else:
+            check(name)
+        context, features = ask(tmpl, name, context, features)
+    return name, context, features
 
 
 def _check(path: str | os.PathLike[str], quiet: bool) -> CheckReport:

@@ -159,6 +159,25 @@ def plan_project(
     return Plan(names, selection, values, answers, command)
 
 
+def check_new_target(
+    tmpl: Template,
+    name: str,
+    output_dir: str | os.PathLike[str],
+    context: Mapping[str, str],
+    features: list[str],
+    force: bool = False,
+) -> Path:
+    """Raise as ``create_project`` would for these inputs and their target; return it.
+
+    Lets a caller that asks questions find a bad name or an existing target
+    before the first one.
+    """
+    plan = plan_project(tmpl, name, context, features)
+    target = Path(os.path.abspath(os.fspath(output_dir))) / plan.names.project_slug
+    _check_target(target, force)
+    return target
+
+
 def render_project(tmpl: Template, plan: Plan, into: Path) -> Path:
     """Render the project with its .flaskproto.json under ``into``; return its path."""
     rendered = _render(tmpl, plan.values, into)
