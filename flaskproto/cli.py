@@ -78,19 +78,19 @@ def cli() -> None:
 )
 @click.option(
     "--template",
-    default="service",
-    show_default=True,
     metavar="NAME|PATH|GIT-URL",
     shell_complete=_complete_templates,
     help="A bundled template (see flaskproto templates), a cookiecutter template"
-    " directory, or a git URL of one.",
+    " directory, or a git URL of one. Default: the --replay project's, else"
+    " service.",
 )
 @click.option(
     "--replay",
-    metavar="FILE",
-    type=click.Path(dir_okay=False),
-    help="Make the service with the features and --set values recorded in another"
-    " project's .flaskproto.json; --with and --set add to them.",
+    metavar="PROJECT",
+    type=click.Path(),
+    help="Make the service with the template, features and --set values recorded"
+    " in another project (its directory or its .flaskproto.json); --with and"
+    " --set add to them.",
 )
 @click.option(
     "--force",
@@ -142,7 +142,7 @@ def new(
     output_dir: str,
     assignments: tuple[str, ...],
     features: tuple[str, ...],
-    template: str,
+    template: str | None,
     replay: str | None,
     force: bool,
     dry_run: bool,
@@ -162,6 +162,7 @@ def new(
     from .context import parse_assignments
     from .create import create_project
     from .features import split_names
+    from .templates import DEFAULT_TEMPLATE
 
     context = parse_assignments(assignments)
     wanted = split_names(features)
@@ -171,6 +172,8 @@ def new(
         answers = load_answers(replay)
         context = {**answers.overrides, **context}
         wanted = [*answers.features, *wanted]
+        template = template or answers.template
+    template = template or DEFAULT_TEMPLATE
     # Questions only for a person at a terminal: never in CI, pipes or --no-input.
     interactive = not (no_input or quiet or as_json or dry_run) and _at_a_terminal()
     if name is None and not interactive:
@@ -224,10 +227,7 @@ def new(
         click.echo(features_line)
         for path in result.files:
             click.echo(f"  {path}")
-        git_state = (
-            "would be initialised" if result.git == "initialised" else result.git
-        )
-        click.echo(f"git: {git_state}")
+        click.echo(f"git: {result.git}")
         return
     click.echo(f"{styled('Created', 'green', bold=True)} {what} at {result.path}")
     click.echo(f"  {features_line}")

@@ -45,7 +45,7 @@ class ProjectResult:
     template: str
     #: Paths relative to ``path``, POSIX style, sorted; the git directory aside.
     files: list[str]
-    #: "initialised", or why the repository was not made.
+    #: "initialised" ("would be initialised" in a dry run), or why not.
     git: str
     #: Features switched on, in catalogue order, and those added as requirements.
     features: Selection = field(default_factory=lambda: Selection([]))
@@ -254,8 +254,11 @@ def _create(
         command=plan.command,
     )
     if dry_run:
+        # The same rendering as a real run, record included, into scratch.
         with tempfile.TemporaryDirectory(prefix="flaskproto-dry-run-") as dry:
-            result.files = _list_files(_render(tmpl, values, Path(dry)))
+            result.files = _list_files(render_project(tmpl, plan, Path(dry)))
+        if git_plan == "initialised":
+            result.git = "would be initialised"
         return result
 
     created_dirs: list[Path] = []

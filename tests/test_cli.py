@@ -91,6 +91,28 @@ def test_dry_run_lists_files_and_writes_nothing(invoke, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    "features", [[], ["--with", "db,web,k8s"]], ids=["plain", "features"]
+)
+def test_dry_run_lists_exactly_what_a_real_run_writes(invoke, tmp_path, features):
+    args = ["new", "Order Service", "-o", str(tmp_path), "--git", *features]
+    dry = json.loads(invoke(*args, "--dry-run", "--json").stdout)
+    assert list(tmp_path.iterdir()) == []
+    real = json.loads(invoke(*args, "--json").stdout)
+    project = tmp_path / "order-service"
+    written = sorted(
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project).parts[:1]
+    )
+    assert ".flaskproto.json" in written
+    assert dry["files"] == real["files"] == written
+    assert (dry["git"], real["git"]) == ("would be initialised", "initialised")
+    text = invoke(*args, "--dry-run", "-o", str(tmp_path / "again")).stdout
+    assert f", {len(written)} files:\n" in text
+    assert text.endswith("git: would be initialised\n")
+
+
 def test_dry_run_json(invoke, tmp_path):
     result = invoke("new", "x1", "-o", str(tmp_path), "--dry-run", "--json")
     data = json.loads(result.stdout)
