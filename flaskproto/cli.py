@@ -19,13 +19,8 @@ if TYPE_CHECKING:
 from .cli_resource import add, remove
 from .cli_update import check_update_command, update
 from .clitools import complete_features, echo_json, exit_codes_epilog, reports_errors
+from .errors import CHECK_FAILED, CHECK_NOT_RUN
 from .output import Progress, status, styled
-
-#: Exit codes of flaskproto check, and of flaskproto new --check.
-CHECK_EXIT_CODES = {
-    8: "a check failed",
-    9: "no check failed, but one could not run (pytest, ruff or gunicorn missing)",
-}
 
 
 def _complete_templates(
@@ -48,8 +43,21 @@ def cli() -> None:
     """Start a Flask microservice that runs, is tested and is ready to deploy."""
 
 
+class _NewCommand(click.Command):
+    """flaskproto new, whose --help lists the service template's variables."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .prompts import variable_rows
+        from .templates import load_template
+
+        rows = variable_rows(load_template())
+        with formatter.section("Variables of the service template (--set KEY=VALUE)"):
+            formatter.write_dl(rows)
+        super().format_epilog(ctx, formatter)
+
+
 @cli.command(
-    short_help="Create a new service.", epilog=exit_codes_epilog(CHECK_EXIT_CODES)
+    cls=_NewCommand, short_help="Create a new service.", epilog=exit_codes_epilog("new")
 )
 @click.argument("name", required=False)
 @click.option(
@@ -304,12 +312,10 @@ def _exit_for(report: CheckReport | None) -> None:
     if report is None or report.passed:
         return
     failed = any(step.status == "failed" for step in report.steps)
-    sys.exit(8 if failed else 9)
+    sys.exit(CHECK_FAILED if failed else CHECK_NOT_RUN)
 
 
-@cli.command(
-    short_help="Check a generated service.", epilog=exit_codes_epilog(CHECK_EXIT_CODES)
-)
+@cli.command(short_help="Check a generated service.", epilog=exit_codes_epilog("check"))
 @click.argument("path", default=".", type=click.Path(file_okay=False, exists=True))
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
@@ -338,7 +344,11 @@ def _describe_features(names: list[str], added: dict[str, str]) -> str:
     return f"features: {', '.join(names)}{extra}"
 
 
-@cli.command("templates", short_help="List the bundled templates.")
+@cli.command(
+    "templates",
+    short_help="List the bundled templates.",
+    epilog=exit_codes_epilog("templates"),
+)
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
 )
@@ -365,7 +375,11 @@ def templates_command(as_json: bool) -> None:
         click.echo(f"{row['name']}  {row['description']}")
 
 
-@cli.command("features", short_help="List the features --with can add.")
+@cli.command(
+    "features",
+    short_help="List the features --with can add.",
+    epilog=exit_codes_epilog("features"),
+)
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
 )

@@ -74,6 +74,22 @@ def ask(
     return answers, chosen
 
 
+def variable_rows(template: Template) -> list[tuple[str, str]]:
+    """Each variable --set can give, with its help and its default, for --help."""
+    helps = template.variables.get("_help", {})
+    rows = []
+    for key, default in template.public_variables.items():
+        if key in NAME_VARIABLES or key.startswith(VARIABLE_PREFIX):
+            continue
+        text = str(helps.get(key, "")) if isinstance(helps, dict) else ""
+        if isinstance(default, str) and "{{" in default:
+            shown = "derived from NAME"
+        else:
+            shown = f"default: {default}"
+        rows.append((key, f"{text} ({shown})" if text else f"({shown})"))
+    return rows
+
+
 def _checker(key: str, default: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         if value != default:  # a given value is kept as it is, spaces and all
