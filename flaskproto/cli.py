@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
     from .check import CheckReport, Step
 
+from .cli_config import config_command
 from .cli_resource import add, remove
 from .cli_update import check_update_command, update
 from .clitools import complete_features, echo_json, exit_codes_epilog, reports_errors
@@ -170,18 +172,8 @@ def new(
     from .context import parse_assignments
     from .create import create_project
     from .features import split_names
-    from .templates import DEFAULT_TEMPLATE
 
-    context = parse_assignments(assignments)
-    wanted = split_names(features)
-    if replay is not None:
-        from .replay import load_answers
-
-        answers = load_answers(replay)
-        context = {**answers.overrides, **context}
-        wanted = [*answers.features, *wanted]
-        template = template or answers.template
-    template = template or DEFAULT_TEMPLATE
+    given = parse_assignments(assignments)
     # Questions only for a person at a terminal: never in CI, pipes or --no-input.
     interactive = not (no_input or quiet or as_json or dry_run) and _at_a_terminal()
     if name is None and not interactive:
@@ -189,11 +181,16 @@ def new(
             "Missing argument 'NAME': give the service's name, such as"
             ' flaskproto new "Order Service"; it is asked for only at a terminal.'
         )
-    if interactive:
-        name, context, wanted = _ask(
-            name, output_dir, context, wanted, template=template, force=force
-        )
-    assert name is not None
+    name, template, context, wanted = _prepare(
+        name,
+        output_dir,
+        given,
+        split_names(features) if features else None,
+        template=template,
+        replay=replay,
+        force=force,
+        interactive=interactive,
+    )
     progress = Progress(quiet)
     try:
         result = create_project(
@@ -251,36 +248,64 @@ def new(
     _exit_for(report)
 
 
-def _ask(
+def _prepare(
     name: str | None,
     output_dir: str,
-    context: dict[str, str],
-    features: list[str],
+    given: dict[str, str],
+    features: list[str] | None,
     *,
-    template: str,
+    template: str | None,
+    replay: str | None,
     force: bool,
-) -> tuple[str, dict[str, str], list[str]]:
-    """Ask for NAME when not given, then for the template's variables and features.
+    interactive: bool,
+) -> tuple[str, str, dict[str, str], list[str]]:
+    """Return NAME, the template and the --set values and features to make it with.
 
-    The name and its target directory are checked before any other question.
+    They come from the command line, the --replay project, the user's config
+    file and git, in that order; at a terminal the person is then asked for
+    NAME when not given, and for the template's variables and features. The
+    name and its target directory are checked before any other question.
     """
     from .create import check_new_target
-    from .prompts import ask, ask_name
+    from .defaults import choose_template, resolve
+    from .gitrepo import user_identity
+    from .replay import load_answers
     from .templates import open_template
+    from .userconfig import load_config
 
-    with open_template(template) as tmpl:
+    config = load_config()
+    answers = load_answers(replay) if replay is not None else None
+    chosen = choose_template(template, answers, config)
+    spec = str(chosen.value)
+    with open_template(spec) as tmpl:
+        defaults = resolve(
+            tmpl,
+            chosen,
+            given=given,
+            features=features,
+            replay=answers,
+            config=config,
+            git=user_identity(Path.cwd()),
+        )
+        # A --set key the template lacks stays, for the error that names it.
+        context = {**defaults.overrides, **given}
+        wanted = defaults.feature_names
+        if interactive:
+            from .prompts import ask, ask_name
 
-        def check(candidate: str) -> object:
-            return check_new_target(
-                tmpl, candidate, output_dir, context, features, force
-            )
+            def check(candidate: str) -> object:
+                return check_new_target(
+                    tmpl, candidate, output_dir, context, wanted, force
+                )
 
-        if name is None:
-            name = ask_name(check)
-        else:
-            check(name)
-        context, features = ask(tmpl, name, context, features)
-    return name, context, features
+            if name is None:
+                name = ask_name(check)
+            else:
+                check(name)
+            context, wanted = ask(tmpl, name, context, wanted)
+    if name is None:  # only a terminal asks for it; new refuses before
+        raise click.UsageError("Missing argument 'NAME'.")
+    return name, spec, context, wanted
 
 
 def _check(path: str | os.PathLike[str], quiet: bool) -> CheckReport:
@@ -419,6 +444,7 @@ def main() -> None:
 
 
 cli.add_command(update)
+cli.add_command(config_command)
 cli.add_command(check_update_command)
 cli.add_command(add)
 cli.add_command(remove)

@@ -101,6 +101,7 @@ COMMAND_EXIT_CODES: dict[str, tuple[int, ...]] = {
     "remove resource": (*_ALWAYS, *_SERVICE, 11),
     "templates": (*_ALWAYS, TemplateError.exit_code),
     "features": (*_ALWAYS, TemplateError.exit_code),
+    "config": (*_ALWAYS, TemplateError.exit_code),
 }
 
 
