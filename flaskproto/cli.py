@@ -28,12 +28,22 @@ from .output import Progress, status, styled
 def _complete_templates(
     ctx: click.Context, param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
-    """Complete bundled template names; paths and URLs are the shell's to complete."""
+    """Complete bundled template names and the config file's aliases.
+
+    Paths and URLs are the shell's to complete.
+    """
     from click.shell_completion import CompletionItem
 
     from .templates import bundled_template_names
+    from .userconfig import ConfigError, load_config
 
-    names = [n for n in bundled_template_names() if n.startswith(incomplete)]
+    try:
+        aliases = list(load_config().aliases)
+    except ConfigError:
+        aliases = []  # completion stays quiet; new and config say what is wrong
+    names = [
+        n for n in [*bundled_template_names(), *aliases] if n.startswith(incomplete)
+    ]
     return [CompletionItem(name) for name in names]
 
 
