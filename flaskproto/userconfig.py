@@ -35,16 +35,12 @@ class UserConfig:
     #: Names usable as --template NAME, and the template each stands for.
     aliases: dict[str, str] = field(default_factory=dict)
 
+    #: The file's text, to find the line of a setting a message is about.
+    text: str = field(default="", repr=False)
+
     def error(self, problem: str, table: str | None, key: str) -> str:
         """A one-line message about ``key``, naming the file and its line."""
-        line = None
-        if self.path is not None:
-            line = _line_of(self.path.read_text(encoding="utf-8"), table, key)
-        return (
-            f"{self.path}, line {line}: {problem}"
-            if line
-            else f"{self.path}: {problem}"
-        )
+        return _located(self.path, self.text, problem, table, key)
 
 
 def config_path() -> Path:
@@ -96,10 +92,7 @@ def load_config(path: Path | None = None) -> UserConfig:
 
 def _parse(path: Path, text: str, data: dict[str, object]) -> UserConfig:
     def fail(problem: str, table: str | None, key: str) -> ConfigError:
-        line = _line_of(text, table, key)
-        return ConfigError(
-            f"{path}, line {line}: {problem}" if line else f"{path}: {problem}"
-        )
+        return ConfigError(_located(path, text, problem, table, key))
 
     for key in data:
         if key not in _KEYS:
@@ -135,7 +128,7 @@ def _parse(path: Path, text: str, data: dict[str, object]) -> UserConfig:
                 "templates",
                 name,
             )
-    return UserConfig(path, template, features, values, aliases)
+    return UserConfig(path, template, features, values, aliases, text)
 
 
 def _table(data: dict[str, object], name: str, fail) -> dict[str, str]:
@@ -151,6 +144,13 @@ def _table(data: dict[str, object], name: str, fail) -> dict[str, str]:
                 key,
             )
     return dict(table)
+
+
+def _located(
+    path: Path | None, text: str, problem: str, table: str | None, key: str
+) -> str:
+    line = _line_of(text, table, key)
+    return f"{path}, line {line}: {problem}" if line else f"{path}: {problem}"
 
 
 def _line_of(text: str, table: str | None, key: str) -> int | None:
