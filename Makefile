@@ -14,9 +14,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# flaskproto alone, for the demo: no test tools.
+# flaskproto alone, for the demo: no test tools. hatchling, the build backend
+# of flaskproto and of the services it makes, is installed beside it so the
+# demo service builds without a second isolated build environment.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e . 'hatchling>=1.26'
 	touch $@
 
 # flaskproto with its test and docs tools: what make test runs. The demo keeps
@@ -31,7 +33,7 @@ DEMO_PORT ?= 8000
 demo: $(VENV)/.installed
 	rm -rf $(DEMO_DIR)
 	$(BIN)/flaskproto new "Demo Service" --output-dir $(DEMO_DIR) --no-input --quiet
-	$(BIN)/python -m pip install --quiet -e '$(DEMO_DIR)/demo-service'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e '$(DEMO_DIR)/demo-service'
 	@echo "The demo service is in $(DEMO_DIR)/demo-service, installed into $(VENV) with flaskproto."
 	@echo "Serving it on http://127.0.0.1:$(DEMO_PORT) (Ctrl-C to stop)"
 	cd $(DEMO_DIR)/demo-service && BIND=127.0.0.1:$(DEMO_PORT) FLASK_SECRET_KEY="$$(../../../$(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')" ../../../$(BIN)/gunicorn --config gunicorn.conf.py 'demo_service:create_app()'
