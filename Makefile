@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo test systemd test-matrix test-reliability test-resources test-hostile postgres ab bench bench-growth clean
+.PHONY: demo docs test systemd test-matrix test-reliability test-resources test-hostile postgres ab bench bench-growth clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -13,20 +13,30 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# flaskproto alone, for the demo: no test tools. hatchling, the build backend
+# of flaskproto and of the services it makes, is installed beside it so the
+# demo service builds without a second isolated build environment.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e . 'hatchling>=1.26'
 	touch $@
 
-## demo: install flaskproto, create a demo service, install it and serve it on 127.0.0.1:8000
-demo: $(VENV)/.installed-test
+# flaskproto with its test and docs tools: what make test runs. The demo keeps
+# the pip of python3's venv; the test tools get a current one.
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
+	touch $@
+
+## demo: install flaskproto, create a demo service, install what it needs to run and serve it on 127.0.0.1:8000
+DEMO_PORT ?= 8000
+demo: $(VENV)/.installed
 	rm -rf $(DEMO_DIR)
-	$(BIN)/flaskproto new "Demo Service" --output-dir $(DEMO_DIR) --no-input
-	$(BIN)/python -m pip install --quiet -e '$(DEMO_DIR)/demo-service[test]'
-	cd $(DEMO_DIR)/demo-service && ../../../$(BIN)/python -m pytest -q
-	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C to stop)"
-	cd $(DEMO_DIR)/demo-service && FLASK_SECRET_KEY="$$(../../../$(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')" ../../../$(BIN)/gunicorn --config gunicorn.conf.py 'demo_service:create_app()'
+	$(BIN)/flaskproto new "Demo Service" --output-dir $(DEMO_DIR) --no-input --quiet
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e '$(DEMO_DIR)/demo-service'
+	@echo "The demo service is in $(DEMO_DIR)/demo-service, installed into $(VENV) with flaskproto."
+	@echo "Serving it on http://127.0.0.1:$(DEMO_PORT) (Ctrl-C to stop)"
+	cd $(DEMO_DIR)/demo-service && BIND=127.0.0.1:$(DEMO_PORT) FLASK_SECRET_KEY="$$(../../../$(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')" ../../../$(BIN)/gunicorn --config gunicorn.conf.py 'demo_service:create_app()'
 
 postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
@@ -47,12 +57,16 @@ systemd:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq systemd; }
 
-## test: install flaskproto with its test extras and run the whole suite but the reliability tests
-test: $(VENV)/.installed-test postgres systemd
+## test: install flaskproto with its test and docs extras, build the docs and run the whole suite but the reliability tests
+test: $(VENV)/.installed-test postgres systemd docs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -m "not reliability"
+
+## docs: build the reference in docs/ into build/docs, warnings as errors
+docs: $(VENV)/.installed-test
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs build/docs
 
 ## test-reliability: serve representative generated services with gunicorn and try load, faults and schemathesis
 test-reliability: $(VENV)/.installed-test postgres ab

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InvalidInput
+from .errors import NotAService
 from .process import last_line, run_quietly
 
 METADATA_FILE = ".flaskproto.json"
@@ -97,7 +97,7 @@ def _package_name(root: Path) -> str:
         record = json.loads((root / METADATA_FILE).read_text(encoding="utf-8"))
         return str(record["context"]["package_name"])
     except (OSError, ValueError, KeyError, TypeError):
-        raise InvalidInput(
+        raise NotAService(
             f"{root} is not a service made by flaskproto: it has no readable"
             f" {METADATA_FILE}"
         ) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -16,27 +17,33 @@ if TYPE_CHECKING:
 
     from .check import CheckReport, Step
 
+from .cli_config import config_command
 from .cli_resource import add, remove
 from .cli_update import check_update_command, update
 from .clitools import complete_features, echo_json, exit_codes_epilog, reports_errors
+from .errors import CHECK_FAILED, CHECK_NOT_RUN
 from .output import Progress, status, styled
-
-#: Exit codes of flaskproto check, and of flaskproto new --check.
-CHECK_EXIT_CODES = {
-    8: "a check failed",
-    9: "no check failed, but one could not run (pytest, ruff or gunicorn missing)",
-}
 
 
 def _complete_templates(
     ctx: click.Context, param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
-    """Complete bundled template names; paths and URLs are the shell's to complete."""
+    """Complete bundled template names and the config file's aliases.
+
+    Paths and URLs are the shell's to complete.
+    """
     from click.shell_completion import CompletionItem
 
     from .templates import bundled_template_names
+    from .userconfig import ConfigError, load_config
 
-    names = [n for n in bundled_template_names() if n.startswith(incomplete)]
+    try:
+        aliases = list(load_config().aliases)
+    except ConfigError:
+        aliases = []  # completion stays quiet; new and config say what is wrong
+    names = [
+        n for n in [*bundled_template_names(), *aliases] if n.startswith(incomplete)
+    ]
     return [CompletionItem(name) for name in names]
 
 
@@ -48,10 +55,23 @@ def cli() -> None:
     """Start a Flask microservice that runs, is tested and is ready to deploy."""
 
 
+class _NewCommand(click.Command):
+    """flaskproto new, whose --help lists the service template's variables."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .prompts import variable_rows
+        from .templates import load_template
+
+        rows = variable_rows(load_template())
+        with formatter.section("Variables of the service template (--set KEY=VALUE)"):
+            formatter.write_dl(rows)
+        super().format_epilog(ctx, formatter)
+
+
 @cli.command(
-    short_help="Create a new service.", epilog=exit_codes_epilog(CHECK_EXIT_CODES)
+    cls=_NewCommand, short_help="Create a new service.", epilog=exit_codes_epilog("new")
 )
-@click.argument("name")
+@click.argument("name", required=False)
 @click.option(
     "-o",
     "--output-dir",
@@ -78,12 +98,11 @@ def cli() -> None:
 )
 @click.option(
     "--template",
-    default="service",
-    show_default=True,
     metavar="NAME|PATH|GIT-URL",
     shell_complete=_complete_templates,
     help="A bundled template (see flaskproto templates), a cookiecutter template"
-    " directory, or a git URL of one.",
+    " directory, or a git URL of one. Default: the --replay project's, else"
+    " service.",
 )
 @click.option(
     "--directory",
@@ -98,10 +117,11 @@ def cli() -> None:
 )
 @click.option(
     "--replay",
-    metavar="FILE",
-    type=click.Path(dir_okay=False),
-    help="Make the service with the features and --set values recorded in another"
-    " project's .flaskproto.json; --with and --set add to them.",
+    metavar="PROJECT",
+    type=click.Path(),
+    help="Make the service with the template, features and --set values recorded"
+    " in another project (its directory or its .flaskproto.json); --with and"
+    " --set add to them.",
 )
 @click.option(
     "--force",
@@ -150,11 +170,11 @@ def cli() -> None:
 )
 @reports_errors
 def new(
-    name: str,
+    name: str | None,
     output_dir: str,
     assignments: tuple[str, ...],
     features: tuple[str, ...],
-    template: str,
+    template: str | None,
     directory: str | None,
     checkout: str | None,
     replay: str | None,
@@ -171,6 +191,7 @@ def new(
 
     NAME is a human name such as "Order Service": it gives the directory and
     distribution name (order-service) and the Python package (order_service).
+    At a terminal, what was not given is asked for, NAME first.
 
     With another --template, NAME fills its project_name variable, or else the
     variable its top directory is named after ({{cookiecutter.app_name}} makes
@@ -182,20 +203,26 @@ def new(
     from .create import create_project
     from .features import split_names
 
-    context = parse_assignments(assignments)
-    wanted = split_names(features)
-    if replay is not None:
-        from .replay import load_answers
-
-        answers = load_answers(replay)
-        context = {**answers.overrides, **context}
-        wanted = [*answers.features, *wanted]
+    given = parse_assignments(assignments)
     # Questions only for a person at a terminal: never in CI, pipes or --no-input.
     interactive = not (no_input or quiet or as_json or dry_run) and _at_a_terminal()
-    if interactive:
-        from .prompts import ask
-
-        context, wanted = ask(name, context, wanted)
+    if name is None and not interactive:
+        raise click.UsageError(
+            "Missing argument 'NAME': give the service's name, such as"
+            ' flaskproto new "Order Service"; it is asked for only at a terminal.'
+        )
+    name, template, context, wanted = _prepare(
+        name,
+        output_dir,
+        given,
+        split_names(features) if features else None,
+        template=template,
+        directory=directory,
+        checkout=checkout,
+        replay=replay,
+        force=force,
+        interactive=interactive,
+    )
     progress = Progress(quiet)
     try:
         result = create_project(
@@ -239,10 +266,7 @@ def new(
         click.echo(features_line)
         for path in result.files:
             click.echo(f"  {path}")
-        git_state = (
-            "would be initialised" if result.git == "initialised" else result.git
-        )
-        click.echo(f"git: {git_state}")
+        click.echo(f"git: {result.git}")
         if result.hooks_not_run:
             hooks = ", ".join(result.hooks_not_run)
             click.echo(
@@ -262,6 +286,68 @@ def new(
         click.echo("\nThe same again, without questions:")
         click.echo(f"  {result.command}")
     _exit_for(report)
+
+
+def _prepare(
+    name: str | None,
+    output_dir: str,
+    given: dict[str, str],
+    features: list[str] | None,
+    *,
+    template: str | None,
+    directory: str | None,
+    checkout: str | None,
+    replay: str | None,
+    force: bool,
+    interactive: bool,
+) -> tuple[str, str, dict[str, str], list[str]]:
+    """Return NAME, the template and the --set values and features to make it with.
+
+    They come from the command line, the --replay project, the user's config
+    file and git, in that order; at a terminal the person is then asked for
+    NAME when not given, and for the template's variables and features. The
+    name and its target directory are checked before any other question.
+    """
+    from .create import check_new_target
+    from .defaults import choose_template, resolve
+    from .gitrepo import user_identity
+    from .replay import load_answers
+    from .templates import open_template
+    from .userconfig import load_config
+
+    config = load_config()
+    answers = load_answers(replay) if replay is not None else None
+    chosen = choose_template(template, answers, config)
+    spec = str(chosen.value)
+    with open_template(spec, directory=directory, checkout=checkout) as tmpl:
+        defaults = resolve(
+            tmpl,
+            chosen,
+            given=given,
+            features=features,
+            replay=answers,
+            config=config,
+            git=user_identity(Path.cwd()),
+        )
+        # A --set key the template lacks stays, for the error that names it.
+        context = {**defaults.overrides, **given}
+        wanted = defaults.feature_names
+        if interactive:
+            from .prompts import ask, ask_name
+
+            def check(candidate: str) -> object:
+                return check_new_target(
+                    tmpl, candidate, output_dir, context, wanted, force
+                )
+
+            if name is None:
+                name = ask_name(check)
+            else:
+                check(name)
+            context, wanted = ask(tmpl, name, context, wanted)
+    if name is None:  # only a terminal asks for it; new refuses before
+        raise click.UsageError("Missing argument 'NAME'.")
+    return name, spec, context, wanted
 
 
 def _check(path: str | os.PathLike[str], quiet: bool) -> CheckReport:
@@ -293,12 +379,10 @@ def _exit_for(report: CheckReport | None) -> None:
     if report is None or report.passed:
         return
     failed = any(step.status == "failed" for step in report.steps)
-    sys.exit(8 if failed else 9)
+    sys.exit(CHECK_FAILED if failed else CHECK_NOT_RUN)
 
 
-@cli.command(
-    short_help="Check a generated service.", epilog=exit_codes_epilog(CHECK_EXIT_CODES)
-)
+@cli.command(short_help="Check a generated service.", epilog=exit_codes_epilog("check"))
 @click.argument("path", default=".", type=click.Path(file_okay=False, exists=True))
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
@@ -327,7 +411,11 @@ def _describe_features(names: list[str], added: dict[str, str]) -> str:
     return f"features: {', '.join(names)}{extra}"
 
 
-@cli.command("templates", short_help="List the bundled templates.")
+@cli.command(
+    "templates",
+    short_help="List the bundled templates.",
+    epilog=exit_codes_epilog("templates"),
+)
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
 )
@@ -354,7 +442,11 @@ def templates_command(as_json: bool) -> None:
         click.echo(f"{row['name']}  {row['description']}")
 
 
-@cli.command("features", short_help="List the features --with can add.")
+@cli.command(
+    "features",
+    short_help="List the features --with can add.",
+    epilog=exit_codes_epilog("features"),
+)
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
 )
@@ -394,6 +486,7 @@ def main() -> None:
 
 
 cli.add_command(update)
+cli.add_command(config_command)
 cli.add_command(check_update_command)
 cli.add_command(add)
 cli.add_command(remove)

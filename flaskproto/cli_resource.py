@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import click
 
 from .clitools import echo_json, exit_codes_epilog, reports_errors
-from .errors import SERVICE_EXIT_CODES
 
 if TYPE_CHECKING:
     from .resource import ResourceResult
@@ -43,7 +42,7 @@ def remove() -> None:
 @add.command(
     "resource",
     short_help="Add a REST resource: routes, model, migration, tests.",
-    epilog=exit_codes_epilog(SERVICE_EXIT_CODES),
+    epilog=exit_codes_epilog("add resource"),
 )
 @click.argument("name")
 @click.option("--field", "-f", "fields", multiple=True, help=_FIELD_HELP)
@@ -70,7 +69,7 @@ def add_resource_command(
 @remove.command(
     "resource",
     short_help="Remove a resource that flaskproto add resource added.",
-    epilog=exit_codes_epilog(SERVICE_EXIT_CODES),
+    epilog=exit_codes_epilog("remove resource"),
 )
 @click.argument("name")
 @click.option("--path", default=".", type=click.Path(file_okay=False), help=_PATH_HELP)

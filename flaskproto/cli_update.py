@@ -8,27 +8,25 @@ from typing import TYPE_CHECKING
 import click
 
 from .clitools import complete_features, echo_json, exit_codes_epilog, reports_errors
-from .errors import SERVICE_EXIT_CODES, MergeConflict
+from .errors import UPDATE_AVAILABLE, MergeConflict
 
 if TYPE_CHECKING:
     from .update import UpdateResult
 
-#: Exit code of flaskproto check-update when the template has changes to merge.
-UPDATE_AVAILABLE = 13
-CHECK_UPDATE_EXIT_CODES = {
-    **SERVICE_EXIT_CODES,
-    UPDATE_AVAILABLE: "an update is waiting: flaskproto update merges it",
-}
 _TEMPLATE_HELP = (
     "Render this template instead of the one recorded in .flaskproto.json"
     " (a bundled name, a directory or a git URL); update records it."
+)
+_CHECK_TEMPLATE_HELP = (
+    "Compare with this template instead of the one recorded in .flaskproto.json"
+    " (a bundled name, a directory or a git URL)."
 )
 
 
 @click.command(
     "update",
     short_help="Merge the template's changes into this service.",
-    epilog=exit_codes_epilog(SERVICE_EXIT_CODES),
+    epilog=exit_codes_epilog("update"),
 )
 @click.argument("path", default=".", type=click.Path(file_okay=False, exists=True))
 @click.option(
@@ -93,10 +91,10 @@ def update(
 @click.command(
     "check-update",
     short_help="Tell whether a template update is waiting (for CI).",
-    epilog=exit_codes_epilog(CHECK_UPDATE_EXIT_CODES),
+    epilog=exit_codes_epilog("check-update"),
 )
 @click.argument("path", default=".", type=click.Path(file_okay=False, exists=True))
-@click.option("--template", metavar="NAME|PATH|GIT-URL", help=_TEMPLATE_HELP)
+@click.option("--template", metavar="NAME|PATH|GIT-URL", help=_CHECK_TEMPLATE_HELP)
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
 )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
-from .errors import EXIT_CODES, FlaskprotoError
+from .errors import INTERRUPTED, FlaskprotoError, exit_codes_for
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., object])
 
 
-def exit_codes_epilog(extra: dict[int, str] | None = None) -> str:
-    codes = {**EXIT_CODES, **(extra or {})}
-    lines = [f"  {code:<4} {meaning}" for code, meaning in sorted(codes.items())]
+def exit_codes_epilog(command: str) -> str:
+    """The "Exit codes" section of ``command``'s --help, from the one table."""
+    codes = exit_codes_for(command)
+    lines = [f"  {code:<4} {meaning}" for code, meaning in codes.items()]
     return "\b\nExit codes:\n" + "\n".join(lines)
 
 
@@ -43,7 +44,7 @@ def reports_errors(func: F) -> F:
         except FlaskprotoError as err:
             fail(str(err), err.exit_code)
         except KeyboardInterrupt:
-            fail("interrupted; nothing half-made was left behind", 130)
+            fail("interrupted; nothing half-made was left behind", INTERRUPTED)
 
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__

@@ -52,7 +52,7 @@ class ProjectResult:
     template: str
     #: Paths relative to ``path``, POSIX style, sorted; the git directory aside.
     files: list[str]
-    #: "initialised", or why the repository was not made.
+    #: "initialised" ("would be initialised" in a dry run), or why not.
     git: str
     #: Features switched on, in catalogue order, and those added as requirements.
     features: Selection = field(default_factory=lambda: Selection([]))
@@ -184,16 +184,41 @@ def plan_project(
     return Plan(names, selection, values, answers, full, command)
 
 
+def check_new_target(
+    tmpl: Template,
+    name: str,
+    output_dir: str | os.PathLike[str],
+    context: Mapping[str, str],
+    features: list[str],
+    force: bool = False,
+) -> Path:
+    """Raise as ``create_project`` would for these inputs and their target; return it.
+
+    Lets a caller that asks questions find a bad name or an existing target
+    before the first one.
+    """
+    plan = plan_project(tmpl, name, context, features)
+    target = Path(os.path.abspath(os.fspath(output_dir))) / plan.names.project_slug
+    _check_target(target, force)
+    return target
+
+
 def render_project(
-    tmpl: Template, plan: Plan, into: Path, output_dir: Path | None = None
+    tmpl: Template,
+    plan: Plan,
+    into: Path,
+    output_dir: Path | None = None,
+    *,
+    run_hooks: bool = True,
 ) -> Path:
     """Render the project with its .flaskproto.json under ``into``; return its path.
 
     ``output_dir`` is where the project goes in the end (cookiecutter's
-    ``_output_dir``), ``into`` when not given.
+    ``_output_dir``), ``into`` when not given. Without ``run_hooks`` no code of
+    the template runs.
     """
     context = provided_context(tmpl, plan.context, output_dir or into)
-    rendered = generate(tmpl, context, into)
+    rendered = generate(tmpl, context, into, run_hooks=run_hooks)
     text = json.dumps(metadata(tmpl, plan), indent=2, ensure_ascii=False) + "\n"
     try:
         (rendered / METADATA_FILE).write_text(text, encoding="utf-8")
@@ -295,12 +320,14 @@ def _create(
         command=plan.command,
     )
     if dry_run:
-        # No code of the template runs: its hooks are named, not run.
+        # No code of the template runs: its hooks are named, not run. Otherwise
+        # the same rendering as a real run, record included, into scratch.
         result.hooks_not_run = template_hooks(tmpl)
-        context = provided_context(tmpl, plan.context, output)
         with tempfile.TemporaryDirectory(prefix="flaskproto-dry-run-") as dry:
-            rendered = generate(tmpl, context, Path(dry), run_hooks=False)
+            rendered = render_project(tmpl, plan, Path(dry), output, run_hooks=False)
             result.files = _list_files(rendered)
+        if git_plan == "initialised":
+            result.git = "would be initialised"
         return result
 
     created_dirs: list[Path] = []

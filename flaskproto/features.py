@@ -86,13 +86,14 @@ def split_names(values: Iterable[str]) -> list[str]:
 def select(template: Template, requested: list[str]) -> Selection:
     """Return ``requested`` and what it requires; InvalidInput on an unknown name."""
     features = catalogue(template)
+    unknown = [name for name in requested if name not in features]
+    if unknown:
+        raise InvalidInput(_unknown(unknown, features))
     chosen: set[str] = set()
     added: dict[str, str] = {}
     pending = [(name, "") for name in requested]
     while pending:
         name, needed_by = pending.pop()
-        if name not in features:
-            raise InvalidInput(_unknown(name, features))
         if name in chosen:
             continue
         chosen.add(name)
@@ -104,8 +105,14 @@ def select(template: Template, requested: list[str]) -> Selection:
     return Selection([name for name in features if name in chosen], added)
 
 
-def _unknown(name: str, features: dict[str, Feature]) -> str:
-    close = difflib.get_close_matches(name, list(features), n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
+def _unknown(names: list[str], features: dict[str, Feature]) -> str:
+    """Name every unknown feature, each with the known one it is closest to."""
+    described = []
+    for name in names:
+        close = difflib.get_close_matches(name, list(features), n=1)
+        described.append(
+            f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name)
+        )
     known = ", ".join(features) or "none"
-    return f"unknown feature {name!r}; {hint}known features: {known}"
+    what = "feature" if len(names) == 1 else "features"
+    return f"unknown {what} {', '.join(described)}; known features: {known}"

@@ -25,6 +25,19 @@ def inside_work_tree(path: Path) -> bool:
     return result.returncode == 0 and result.stdout.strip() == "true"
 
 
+def user_identity(where: Path) -> dict[str, str]:
+    """Return git's user.name and user.email for ``where`` (those set), by name."""
+    if not git_available():
+        return {}
+    repo = Repository(where)
+    found = {}
+    for key in ("name", "email"):
+        result = repo.run("config", "--get", f"user.{key}", check=False)
+        if result.returncode == 0 and result.stdout.strip():
+            found[key] = result.stdout.strip()
+    return found
+
+
 def initial_commit(path: Path, author_name: str, author_email: str) -> None:
     """Init a repository at ``path`` and commit everything in it.
 

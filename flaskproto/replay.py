@@ -78,14 +78,22 @@ def command_line(project_name: str, answers: Answers) -> str:
 
 
 def load_answers(path: str | Path) -> Answers:
-    """Read the answers recorded in a project's .flaskproto.json."""
+    """Read the answers recorded in a project's .flaskproto.json.
+
+    ``path`` is the file, or the project directory holding it.
+    """
+    from .create import METADATA_FILE  # create imports this module
+
+    record = Path(path)
+    if record.is_dir():
+        record = record / METADATA_FILE
     try:
-        return parse_answers(json.loads(Path(path).read_text(encoding="utf-8")))
+        return parse_answers(json.loads(record.read_text(encoding="utf-8")))
     except OSError as err:
-        raise InvalidInput(f"--replay {path}: {err.strerror}") from None
+        raise InvalidInput(f"--replay {record}: {err.strerror}") from None
     except ValueError:
         raise InvalidInput(
-            f"--replay {path}: not a .flaskproto.json written by this flaskproto"
+            f"--replay {record}: not a .flaskproto.json written by this flaskproto"
         ) from None
 
 

@@ -77,14 +77,31 @@ def require_clean(repo: Repository) -> None:
             f"a merge is in progress in {repo.root}: finish it with git commit,"
             " or undo it with git merge --abort"
         )
-    changed = repo.output("status", "--porcelain", "--untracked-files=normal")
-    if changed:
-        lines = changed.splitlines()
-        more = f" and {len(lines) - 1} more" if len(lines) > 1 else ""
+    paths = changed_paths(repo)
+    if paths:
+        more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
         raise LocalChanges(
-            f"{repo.root} has uncommitted changes ({lines[0][3:]}{more}): commit or"
+            f"{repo.root} has uncommitted changes ({paths[0]}{more}): commit or"
             " stash them first, so the update's merge stays apart from your work"
         )
+
+
+def changed_paths(repo: Repository) -> list[str]:
+    """Return the paths git status shows as changed or untracked, as git names them."""
+    # -z: entries end in NUL, paths are not quoted, and the status is not
+    # stripped off the first entry; a rename's entry is followed by its source.
+    fields = repo.run(
+        "status", "--porcelain", "-z", "--untracked-files=normal"
+    ).stdout.split("\0")
+    paths = []
+    entries = iter(fields)
+    for entry in entries:
+        if not entry:
+            continue
+        paths.append(entry[3:])
+        if entry[0] in "RC":
+            next(entries, None)
+    return paths
 
 
 def scratch_objects(repo: Repository, scratch: Path) -> dict[str, str]:

@@ -20,11 +20,14 @@ PIP_ENV = {
 
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch, tmp_path_factory):
-    """Give each test its own HOME and no FLASK_* or git settings of the user."""
+    """Give each test its own HOME, and no FLASK_*, flaskproto or git settings."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
+    # No user config file of flaskproto's, nor git's under XDG_CONFIG_HOME.
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("FLASKPROTO_CONFIG", raising=False)
     for name in list(os.environ):
         if name.startswith(("FLASK_", "GIT_AUTHOR", "GIT_COMMITTER")):
             monkeypatch.delenv(name)

@@ -93,7 +93,7 @@ def test_a_step_that_could_not_run_exits_9(tmp_path, monkeypatch):
 
 def test_a_directory_that_is_not_a_service_is_a_clear_error(tmp_path):
     result = check(str(tmp_path))
-    assert result.exit_code == 2
+    assert result.exit_code == 10
     assert result.stdout == ""
     assert result.stderr == (
         f"Error: {tmp_path} is not a service made by flaskproto: it has no"

@@ -6,12 +6,14 @@ import signal
 import subprocess
 import sys
 
+import click
 import pytest
 from click.testing import CliRunner
 from helpers import PATIENCE, default_sigint, wait_for
 
 from flaskproto import __version__
 from flaskproto.cli import cli
+from flaskproto.errors import COMMAND_EXIT_CODES, EXIT_CODES
 
 
 @pytest.fixture
@@ -28,17 +30,55 @@ def test_version(invoke):
     assert result.stdout == f"flaskproto {__version__}\n"
 
 
-@pytest.mark.parametrize("args", [[], ["new"]], ids=["main", "new"])
+def leaf_commands(group=cli, path=()):
+    """Every command that runs something, as its words on the command line."""
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from leaf_commands(command, (*path, name))
+        else:
+            yield " ".join((*path, name)), command
+
+
+COMMANDS = dict(leaf_commands())
+
+
+@pytest.mark.parametrize("args", [[], *[name.split() for name in COMMANDS]])
 def test_help(invoke, args):
     result = invoke(*args, "--help")
     assert result.exit_code == 0
     assert "Usage:" in result.stdout
 
 
-def test_new_help_lists_every_exit_code(invoke):
-    text = invoke("new", "--help").stdout
-    for code in ("0", "2", "3", "4", "5", "6", "7", "130"):
-        assert f"\n    {code} " in text
+def test_every_command_has_its_exit_codes_in_the_one_table():
+    assert set(COMMANDS) == set(COMMAND_EXIT_CODES)
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_help_lists_exactly_the_commands_exit_codes(invoke, name):
+    text = invoke(*name.split(), "--help").stdout
+    listed = text[text.index("Exit codes:") :].splitlines()[1:]
+    codes = [int(line.split()[0]) for line in listed if line.strip()]
+    assert codes == sorted(COMMAND_EXIT_CODES[name])
+    for code in codes:
+        assert f"  {code:<4} {EXIT_CODES[code]}" in text
+
+
+def test_help_of_each_command_fits_it(invoke):
+    check = invoke("check", "--help").stdout
+    assert "target directory exists" not in check and "--install" not in check
+    assert "merge conflicts" not in invoke("add", "resource", "--help").stdout
+    assert "records it" not in invoke("check-update", "--help").stdout
+    assert "records it" in invoke("update", "--help").stdout
+
+
+def test_new_help_lists_the_template_variables(invoke):
+    text = " ".join(invoke("new", "--help").stdout.split())
+    assert "Variables of the service template (--set KEY=VALUE):" in text
+    assert "author_email The author's e-mail address (default: you@example.com)" in (
+        text
+    )
+    assert "package_name Python package name (import name) (derived from NAME)" in text
+    assert "project_name" not in text and "with_db" not in text
 
 
 def test_new_prints_where_and_next_steps(invoke, tmp_path):
@@ -89,6 +129,28 @@ def test_dry_run_lists_files_and_writes_nothing(invoke, tmp_path):
     assert "Would create" in result.stdout
     assert "  src/order_service/__init__.py\n" in result.stdout
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "features", [[], ["--with", "db,web,k8s"]], ids=["plain", "features"]
+)
+def test_dry_run_lists_exactly_what_a_real_run_writes(invoke, tmp_path, features):
+    args = ["new", "Order Service", "-o", str(tmp_path), "--git", *features]
+    dry = json.loads(invoke(*args, "--dry-run", "--json").stdout)
+    assert list(tmp_path.iterdir()) == []
+    real = json.loads(invoke(*args, "--json").stdout)
+    project = tmp_path / "order-service"
+    written = sorted(
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project).parts[:1]
+    )
+    assert ".flaskproto.json" in written
+    assert dry["files"] == real["files"] == written
+    assert (dry["git"], real["git"]) == ("would be initialised", "initialised")
+    text = invoke(*args, "--dry-run", "-o", str(tmp_path / "again")).stdout
+    assert f", {len(written)} files:\n" in text
+    assert text.endswith("git: would be initialised\n")
 
 
 def test_dry_run_json(invoke, tmp_path):
@@ -215,7 +277,11 @@ def test_subprocess_error_message_has_no_traceback(tmp_path, run_flaskproto):
     result = run_flaskproto("new", "flask", cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("Error: the package name 'flask' cannot be used")
+    assert result.stderr == (
+        "Error: the project name 'flask' gives the package name 'flask', which would"
+        " shadow a package installed with the generated service: choose another"
+        " project name\n"
+    )
 
 
 def test_progress_goes_to_stderr_as_plain_lines(tmp_path):

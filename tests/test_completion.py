@@ -72,3 +72,11 @@ def test_source_scripts_exist_for_each_shell(shell):
     )
     assert result.returncode == 0
     assert "_FLASKPROTO_COMPLETE" in result.stdout
+
+
+def test_completes_the_config_files_aliases(tmp_path, monkeypatch):
+    config = tmp_path / "config.toml"
+    config.write_text('[templates]\nacme = "gh:acme/t"\nmine = "/x"\n')
+    monkeypatch.setenv("FLASKPROTO_CONFIG", str(config))
+    found = values("bash", complete("bash", "flaskproto new x --template ", 4))
+    assert found == ["micro", "service", "acme", "mine"]

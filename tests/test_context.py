@@ -61,7 +61,8 @@ def test_package_name_can_be_set_and_is_checked(template):
         ({"python_version": "2.7"}, "3.10 or newer"),
         ({"description": "nul\x00byte"}, "NUL"),
         ({"description": "bad \udcff surrogate"}, "not valid Unicode"),
-        ({"project_slug": "Not A Slug"}, "must start with a"),
+        ({"project_slug": "Not A Slug"}, "starts with a lowercase letter"),
+        ({"package_name": "Cafe-API"}, "starts with a lowercase letter"),
     ],
     ids=[
         "typo",
@@ -77,6 +78,7 @@ def test_package_name_can_be_set_and_is_checked(template):
         "nul",
         "surrogate",
         "slug",
+        "package",
     ],
 )
 def test_bad_values_are_refused(template, overrides, message):

@@ -133,7 +133,7 @@ def test_dry_run_writes_nothing(tmp_path):
     result = create_project("Order Service", output, dry_run=True)
     assert result.dry_run
     assert "pyproject.toml" in result.files
-    assert METADATA_FILE not in result.files
+    assert METADATA_FILE in result.files
     assert not output.exists()
 
 

@@ -9,6 +9,8 @@ import pexpect
 import pytest
 from helpers import tree
 
+from flaskproto.naming import PACKAGE_RULE
+
 #: Every wait on the terminal ends by then, so no test can hang.
 TIMEOUT = 60
 INTERRUPTED = "Error: interrupted; nothing half-made was left behind"
@@ -77,6 +79,8 @@ def test_answers_make_the_project_and_the_command_makes_it_again(
     child = terminal("new", "Order Service", "-o", str(out), "--no-git")
     child.expect_exact("Directory and distribution name")
     answer(child, "project_slug [order-service]: ", "")
+    answer(child, "package_name [order_service]: ", "Cafe-API")
+    child.expect_exact(f"Error: package_name 'Cafe-API' cannot be used: {PACKAGE_RULE}")
     answer(child, "package_name [order_service]: ", "")
     answer(child, "description [A Flask microservice.]: ", "Takes orders.")
     answer(child, "author_name [Your Name]: ", "Ada Lovelace")
@@ -90,7 +94,7 @@ def test_answers_make_the_project_and_the_command_makes_it_again(
     child.expect_exact("3  auth")
     child.expect_exact("(requires db)")
     answer(child, "(Enter: none): ", "apii")
-    child.expect_exact("Error: unknown feature 'apii'; did you mean 'api'?")
+    child.expect_exact("Error: unknown feature 'apii' (did you mean 'api'?); known")
     answer(child, "(Enter: none): ", "2 auth")
     child.expect_exact("Added what they require: db for auth")
     lines = finish(child)
@@ -192,3 +196,56 @@ def test_interrupting_a_question_writes_nothing(terminal, tmp_path, question, ke
     assert [line for line in output.splitlines() if "Error" in line] == [INTERRUPTED]
     assert output.endswith(INTERRUPTED + "\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_name_is_asked_first_when_not_given(terminal, tmp_path):
+    (tmp_path / "taken" / "keep.txt").parent.mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("mine\n")
+    child = terminal("new", "-o", str(tmp_path), "--no-git")
+    child.expect_exact("The service's name, in words")
+    answer(child, "project_name: ", "conftest")
+    child.expect_exact(
+        "Error: the project name 'conftest' gives the package name 'conftest'"
+    )
+    answer(child, "project_name: ", "Taken")
+    child.expect_exact(f"Error: {tmp_path / 'taken'} already exists and is not empty")
+    answer(child, "project_name: ", "Order Service")
+    answer_all(child, "(Enter: none): ")
+    child.sendline("")
+    lines = finish(child)
+    assert lines[-1].strip() == "flaskproto new 'Order Service'"
+    assert (tmp_path / "order-service" / ".flaskproto.json").is_file()
+    assert (tmp_path / "taken" / "keep.txt").read_text() == "mine\n"
+
+
+def test_an_existing_target_is_refused_before_the_first_question(terminal, tmp_path):
+    (tmp_path / "order-service").mkdir()
+    (tmp_path / "order-service" / "keep.txt").write_text("mine\n")
+    child = terminal("new", "Order Service", "-o", str(tmp_path), "--no-git")
+    child.expect(pexpect.EOF)
+    output = child.before.replace("\r\n", "\n")
+    child.close()
+    assert child.exitstatus == 3, output
+    assert output == (
+        f"Error: {tmp_path / 'order-service'} already exists and is not empty;"
+        " choose another name or --output-dir, or pass --force to render into it\n"
+    )
+
+
+def test_without_a_terminal_a_missing_name_is_a_usage_error(run_flaskproto, tmp_path):
+    result = run_flaskproto("new", "-o", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.endswith(
+        "Error: Missing argument 'NAME': give the service's name, such as"
+        ' flaskproto new "Order Service"; it is asked for only at a terminal.\n'
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_questions_are_the_chosen_templates(terminal, tmp_path):
+    child = terminal("new", "Dev Box", "--template", "micro", "-o", str(tmp_path))
+    answer_all(child, "version [0.1.0]: ")
+    child.sendline("")
+    text = "\n".join(finish(child))
+    assert "python_version [" not in text and "Features" not in text
+    assert (tmp_path / "dev-box" / ".flaskproto.json").is_file()

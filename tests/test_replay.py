@@ -83,3 +83,34 @@ def test_a_bad_replay_file_exits_2(tmp_path, content, message):
     assert result.exit_code == 2
     assert message in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_replay_takes_the_project_directory(original, tmp_path):
+    result = invoke(
+        "new", "Billing", "--replay", str(original), "-o", str(tmp_path), "--json"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["features"] == ["db", "api", "auth"]
+    record = json.loads((tmp_path / "billing" / ".flaskproto.json").read_text())
+    assert record["context"]["author_name"] == "Ada"
+
+
+def test_replay_of_a_directory_without_a_record_names_the_file(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["new", "x1", "--replay", str(tmp_path), "-o", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: --replay {tmp_path / '.flaskproto.json'}: No such file or directory\n"
+    )
+
+
+def test_replay_uses_the_recorded_template(tmp_path):
+    first = invoke("new", "Dev Box", "--template", "micro", "-o", str(tmp_path))
+    assert first.exit_code == 0, first.stderr
+    result = invoke(
+        "new", "Other Box", "--replay", str(tmp_path / "dev-box"), "-o", str(tmp_path)
+    )
+    assert result.exit_code == 0, result.stderr
+    record = json.loads((tmp_path / "other-box" / ".flaskproto.json").read_text())
+    assert record["template"] == "micro"

@@ -242,19 +242,30 @@ def test_check_update_and_dry_run_say_what_is_waiting(service, newer_template):
 
 
 @pytest.mark.parametrize(
-    "change",
-    ["edit", "untracked"],
-    ids=["edited-file", "untracked-file"],
+    ("change", "named"),
+    [
+        ("edit", f"({HELLO})"),
+        ("untracked", "(notes.txt)"),
+        ("several", "(README.md and 2 more)"),
+    ],
+    ids=["edited-file", "untracked-file", "several"],
 )
-def test_update_refuses_a_work_tree_with_changes(service, change):
+def test_update_refuses_a_work_tree_with_changes(service, change, named):
     if change == "edit":
         edit(service / HELLO, "Hello World!", "Hello!")
-    else:
+    elif change == "untracked":
         (service / "notes.txt").write_text("todo\n")
+    else:
+        (service / "README.md").write_text("edited\n")
+        (service / "notes.txt").write_text("todo\n")
+        (service / "todo.txt").write_text("todo\n")
     before = state(service)
     result = invoke("update", service, "--with", "db")
     assert result.exit_code == 11
-    assert "uncommitted changes" in result.stderr and "commit or stash" in result.stderr
+    assert result.stderr == (
+        f"Error: {service} has uncommitted changes {named}: commit or stash them"
+        " first, so the update's merge stays apart from your work\n"
+    )
     assert state(service) == before
 
 
