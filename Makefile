@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo test systemd test-matrix test-reliability test-resources test-hostile postgres ab bench bench-growth clean
+.PHONY: demo test systemd test-journeys test-matrix test-reliability test-resources test-hostile postgres ab bench bench-growth clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -57,6 +57,10 @@ test: $(VENV)/.installed-test postgres systemd
 ## test-reliability: serve representative generated services with gunicorn and try load, faults and schemathesis
 test-reliability: $(VENV)/.installed-test postgres ab
 	$(BIN)/python -m pytest -m reliability
+
+## test-journeys: walk a service's life (made, migrated, used, grown by a resource and by features) on SQLite and PostgreSQL
+test-journeys: $(VENV)/.installed-test postgres
+	FLASKPROTO_JOURNEYS=full $(BIN)/python -m pytest tests/test_journeys.py
 
 ## test-matrix: generate every valid feature combination and run each one's own tests
 test-matrix: $(VENV)/.installed-test postgres
