@@ -178,3 +178,25 @@ def test_features_and_resources_added_later_keep_the_rows(
     other.install()
     other.upgrade()
     assert other.schema() == service.schema()
+
+
+def test_in_memory_items_are_the_same_for_every_request_under_gunicorn(
+    service_venv, tmp_path
+):
+    # api without db keeps items in memory: under gunicorn's default settings
+    # every request must see the same ones, whichever worker answers.
+    made = create_project("Memo", tmp_path, features=["api"], git=False)
+    service_venv.pip("--no-build-isolation", str(made.path))
+    port = free_port()
+    env = {**os.environ, "BIND": f"127.0.0.1:{port}"}
+    env["FLASK_SECRET_KEY"] = secrets.token_hex(32)
+    env.pop("WEB_CONCURRENCY", None)
+    command = [service_venv.bin("gunicorn"), "memo:create_app()"]
+    log = tmp_path / "gunicorn.log"
+    with serving(command, cwd=made.path, env=env, port=port, log=log) as base:
+        status, _ = request(f"{base}/api/items", "POST", {"name": "bolt"})
+        assert status == 201
+        totals = [
+            request(f"{base}/api/items")[1]["pagination"]["total"] for _ in range(12)
+        ]
+    assert totals == [1] * 12
