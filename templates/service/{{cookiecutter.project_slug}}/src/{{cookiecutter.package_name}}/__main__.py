@@ -1,5 +1,10 @@
-"""Check the settings: `python -m {{ cookiecutter.package_name }}` exits with 1, and
-the reason on one line, when the service would refuse to serve with them."""
+"""Check the settings the service reads, without serving:
+
+    python -m {{ cookiecutter.package_name }}
+
+exits with 1, and the reason on one line, when the service would refuse to
+serve with them. gunicorn.conf.py runs it before any worker starts.
+"""
 
 import sys
 
