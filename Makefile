@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo docs test systemd test-matrix test-reliability test-resources test-hostile postgres ab bench bench-growth clean
+.PHONY: demo docs test systemd bwrap test-journeys test-readme test-matrix test-reliability test-resources test-hostile postgres ab bench bench-growth clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -57,8 +57,15 @@ systemd:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq systemd; }
 
+# The sandbox tests run generated services as the container would, read-only
+# and as another user, with bwrap from Debian's bubblewrap package.
+bwrap:
+	@command -v bwrap >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq bubblewrap; }
+
 ## test: install flaskproto with its test and docs extras, build the docs and run the whole suite but the reliability tests
-test: $(VENV)/.installed-test postgres systemd docs
+test: $(VENV)/.installed-test postgres systemd bwrap docs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -71,6 +78,14 @@ docs: $(VENV)/.installed-test
 ## test-reliability: serve representative generated services with gunicorn and try load, faults and schemathesis
 test-reliability: $(VENV)/.installed-test postgres ab
 	$(BIN)/python -m pytest -m reliability
+
+## test-journeys: walk a service's life (made, migrated, used, grown by a resource and by features) on SQLite and PostgreSQL
+test-journeys: $(VENV)/.installed-test postgres
+	FLASKPROTO_JOURNEYS=full $(BIN)/python -m pytest tests/test_journeys.py
+
+## test-readme: run the generated README's commands as written for base, db,api,auth and every feature
+test-readme: $(VENV)/.installed-test
+	FLASKPROTO_README=full $(BIN)/python -m pytest tests/test_readme.py
 
 ## test-matrix: generate every valid feature combination and run each one's own tests
 test-matrix: $(VENV)/.installed-test postgres

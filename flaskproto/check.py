@@ -9,14 +9,17 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import NotAService
+from .install import VENV, make_virtualenv
 from .process import last_line, run_quietly
 
 METADATA_FILE = ".flaskproto.json"
@@ -36,11 +39,21 @@ class Step:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class Environment:
+    """The Python a check runs the service with, and which one it is."""
+
+    python: str
+    #: "the service's .venv", "the active virtualenv" or "a throwaway virtualenv".
+    kind: str
+
+
 @dataclass
 class CheckReport:
     """Every step of ``check_project``, in order."""
 
     path: Path
+    environment: Environment
     steps: list[Step] = field(default_factory=list)
 
     @property
@@ -50,6 +63,8 @@ class CheckReport:
     def to_dict(self) -> dict[str, object]:
         return {
             "path": str(self.path),
+            "environment": self.environment.kind,
+            "python": self.environment.python,
             "passed": self.passed,
             "steps": [step.__dict__ for step in self.steps],
         }
@@ -59,23 +74,37 @@ def check_project(
     path: str | os.PathLike[str] = ".",
     *,
     on_step: Callable[[Step], object] | None = None,
+    on_start: Callable[[CheckReport], object] | None = None,
 ) -> CheckReport:
-    """Check the service at ``path`` with the Python of its ``.venv``, or this one.
+    """Check the service at ``path`` as installed.
 
+    It runs with the Python of the service's ``.venv``; else of the active
+    virtualenv when the service is installed there; else of a throwaway
+    virtualenv made for the check (with uv when on PATH), removed afterwards.
+    ``on_start`` is called with the report once the environment is chosen.
     The steps: import the app factory, run the service's tests, run ruff when
     it is installed, and serve the app with gunicorn on a free 127.0.0.1 port
     while requesting ``/``, ``/healthz`` and ``/readyz``. A step that cannot
     run is reported as not run, never as passed.
     """
     root = Path(os.path.abspath(os.fspath(path)))
-    package = _package_name(root)
-    venv_python = root / ".venv" / "bin" / "python"
-    python = str(venv_python) if venv_python.exists() else sys.executable
+    package, distribution = _names(root)
+    with _environment(root, distribution) as environment:
+        report = CheckReport(root, environment)
+        if on_start is not None:
+            on_start(report)
+        _run_checks(report, package, on_step)
+    return report
+
+
+def _run_checks(
+    report: CheckReport, package: str, on_step: Callable[[Step], object] | None
+) -> None:
+    root, python = report.path, report.environment.python
     # The src layout imports without an install, given its dependencies.
     source = str(root / "src")
     pythonpath = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": pythonpath}
-    report = CheckReport(root)
     checks: list[tuple[str, Callable[[], tuple[str, str]]]] = [
         ("import", lambda: _import(python, package, root, env)),
         ("tests", lambda: _tests(python, root, env)),
@@ -89,13 +118,47 @@ def check_project(
         report.steps.append(step)
         if on_step is not None:
             on_step(step)
-    return report
 
 
-def _package_name(root: Path) -> str:
+@contextmanager
+def _environment(root: Path, distribution: str) -> Iterator[Environment]:
+    own = root / VENV / "bin" / "python"
+    if own.exists():
+        yield Environment(str(own), f"the service's {VENV}")
+        return
+    active = _active_python()
+    if active is not None and _installed(active, distribution, root):
+        yield Environment(active, "the active virtualenv")
+        return
+    with tempfile.TemporaryDirectory(prefix="flaskproto-check-") as scratch:
+        venv = Path(scratch) / "venv"
+        tool = make_virtualenv(venv, root, "test", editable=False)
+        python = str(venv / "bin" / "python")
+        yield Environment(python, f"a throwaway virtualenv ({tool})")
+
+
+def _active_python() -> str | None:
+    """The Python of the activated virtualenv, or of the one flaskproto runs in."""
+    prefix = os.environ.get("VIRTUAL_ENV") or (
+        sys.prefix if sys.prefix != sys.base_prefix else None
+    )
+    if prefix is None:
+        return None
+    python = Path(prefix) / "bin" / "python"
+    return str(python) if python.exists() else None
+
+
+def _installed(python: str, distribution: str, root: Path) -> bool:
+    code = f"import importlib.metadata as m; m.distribution({distribution!r})"
+    return _run([python, "-c", code], root, dict(os.environ)).returncode == 0
+
+
+def _names(root: Path) -> tuple[str, str]:
+    """Return the service's package name and its distribution name."""
     try:
         record = json.loads((root / METADATA_FILE).read_text(encoding="utf-8"))
-        return str(record["context"]["package_name"])
+        context = record["context"]
+        return str(context["package_name"]), str(context["project_slug"])
     except (OSError, ValueError, KeyError, TypeError):
         raise NotAService(
             f"{root} is not a service made by flaskproto: it has no readable"

@@ -353,18 +353,21 @@ def _prepare(
 def _check(path: str | os.PathLike[str], quiet: bool) -> CheckReport:
     from .check import check_project
 
-    shown: list[Step] = []
+    def start(report: CheckReport) -> None:
+        environment = report.environment
+        click.echo(
+            f"Checking {report.path} with {environment.kind} ({environment.python})"
+        )
 
     def show(step: Step) -> None:
-        if not shown:  # after check_project has found a service at path
-            click.echo(f"Checking {os.path.abspath(path)}")
-        shown.append(step)
         click.echo(
             f"{status(f'{step.status:<8}')} {step.name:<7} {step.seconds:7.2f}s"
             f"  {step.detail}"
         )
 
-    report = check_project(path, on_step=None if quiet else show)
+    report = check_project(
+        path, on_step=None if quiet else show, on_start=None if quiet else start
+    )
     if not quiet:
         counts: dict[str, int] = {}
         for step in report.steps:
@@ -389,10 +392,12 @@ def _exit_for(report: CheckReport | None) -> None:
 )
 @reports_errors
 def check(path: str, as_json: bool) -> None:
-    """Check the service at PATH (default: here) in this environment, or in its
-    .venv when it has one: import its app factory, run its tests, run ruff when
-    installed, serve it with gunicorn on a free 127.0.0.1 port and request /,
-    /healthz and /readyz. One line per step, then a summary."""
+    """Check the service at PATH (default: here) as installed: in its .venv, else
+    in the active virtualenv when it is installed there, else in a throwaway
+    virtualenv (uv when on PATH); the first line says which. Import its app
+    factory, run its tests, run ruff when installed, serve it with gunicorn on a
+    free 127.0.0.1 port and request /, /healthz and /readyz. One line per step,
+    then a summary."""
     report = _check(path, quiet=as_json)
     if as_json:
         echo_json(report.to_dict())

@@ -23,41 +23,41 @@ def install_project(path: Path, extras: str = "test") -> str:
     venv = path / VENV
     if venv.exists():
         raise InstallError(f"{venv} exists already; remove it or install by hand")
+    return make_virtualenv(venv, path, extras, editable=True)
+
+
+def make_virtualenv(venv: Path, project: Path, extras: str, *, editable: bool) -> str:
+    """Create the virtualenv ``venv`` and install ``project`` with ``extras`` in it.
+
+    Uses uv when it is on PATH, else ``python -m venv`` and pip; returns the
+    tool used. On failure or interruption the half-made virtualenv is removed.
+    """
     uv = shutil.which("uv")
-    requirement = f".[{extras}]"
+    requirement = [*(["-e"] if editable else []), f".[{extras}]"]
+    python = str(venv / "bin" / "python")
     if uv is not None:
         tool = "uv"
         commands = [
-            [uv, "venv", "--quiet", "--python", sys.executable, VENV],
-            [
-                uv,
-                "pip",
-                "install",
-                "--quiet",
-                "--python",
-                f"{VENV}/bin/python",
-                "-e",
-                requirement,
-            ],
+            [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+            [uv, "pip", "install", "--quiet", "--python", python, *requirement],
         ]
     else:
         tool = "pip"
         commands = [
-            [sys.executable, "-m", "venv", VENV],
+            [sys.executable, "-m", "venv", str(venv)],
             [
-                f"{VENV}/bin/python",
+                python,
                 "-m",
                 "pip",
                 "install",
                 "--quiet",
                 "--disable-pip-version-check",
-                "-e",
-                requirement,
+                *requirement,
             ],
         ]
     try:
         for command in commands:
-            _run(command, path)
+            _run(command, project)
     except BaseException:
         shutil.rmtree(venv, ignore_errors=True)
         raise

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import os
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import migrations
 from .changes import Change, apply_changes, unified_diff
 from .errors import InvalidInput, LocalChanges, NotAService, OutputError
 from .fields import (
@@ -284,50 +284,8 @@ def _next_revision(service: _Service) -> tuple[str, str]:
     """Return a new revision ID and the current head; ("", "") without db."""
     if not service.has("db"):
         return "", ""
-    versions = service.package_dir / "migrations" / "versions"
-    revisions: dict[str, set[str]] = {}
-    for script in sorted(versions.glob("*.py")):
-        values = _assignments(script)
-        revision = values.get("revision")
-        if not isinstance(revision, str):
-            continue
-        down = values.get("down_revision")
-        downs = down if isinstance(down, (tuple, list)) else (down,)
-        revisions[revision] = {d for d in downs if isinstance(d, str)}
-    parents = set().union(*revisions.values()) if revisions else set()
-    heads = sorted(set(revisions) - parents)
-    if len(heads) > 1:
-        raise InvalidInput(
-            f"the migrations have several heads ({', '.join(heads)}); join them"
-            " first with flask db merge"
-        )
-    head = heads[0] if heads else ""
-    if all(r.isdigit() for r in revisions):
-        number = max((int(r) for r in revisions), default=0) + 1
-        return f"{number:04d}", head
-    return os.urandom(6).hex(), head
-
-
-def _assignments(script: Path) -> dict[str, object]:
-    """Return the constants a migration script assigns at its top level."""
-    try:
-        tree = ast.parse(script.read_text(encoding="utf-8"), str(script))
-    except (OSError, SyntaxError, ValueError) as err:
-        raise InvalidInput(f"cannot read the migration {script}: {err}") from None
-    values: dict[str, object] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target = node.target
-        else:
-            continue
-        if isinstance(target, ast.Name):
-            try:
-                values[target.id] = ast.literal_eval(node.value)  # type: ignore[arg-type]
-            except ValueError:
-                continue
-    return values
+    revisions = migrations.read_revisions(migrations.versions_dir(service.package_dir))
+    return migrations.next_id(revisions), migrations.head(revisions)
 
 
 def _render(

@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import migrations
 from . import templatebranch as branch
 from .create import METADATA_FILE, metadata, plan_project, render_project
 from .errors import GitError, MergeConflict, NotAService
@@ -169,6 +170,7 @@ def update_project(
                     "diff", base, new.tree, "--", *_FILES, env=objects
                 )
             return result
+        kept = _Migrations.before_merge(repo, service, new)
         previous = None
         if _differs(repo, tip, new, objects):
             # Written again without the scratch object store, to be kept.
@@ -176,7 +178,9 @@ def update_project(
             message = _template_message(result)
             identity = _identity(repo, service)
             previous, tip = tip, branch.commit(repo, tree, tip, message, identity)
-        return _merge(repo, service, new.record, result, made=(tip, previous))
+        return _merge(
+            repo, service, new.record, result, made=(tip, previous), migrations=kept
+        )
 
 
 def check_update(
@@ -343,6 +347,7 @@ def _merge(
     *,
     made: tuple[str, str | None],
     adopt: bool = False,
+    migrations: _Migrations | None = None,
 ) -> UpdateResult:
     """Merge flaskproto/template into the current branch; record the new answers.
 
@@ -361,6 +366,8 @@ def _merge(
         detail = (merge.stderr or merge.stdout).strip().splitlines()
         raise GitError(f"git merge failed: {detail[-1] if detail else 'no message'}")
     _merge_record(repo, service, record)
+    if migrations is not None:
+        migrations.append_new(repo)
     unmerged = repo.run("diff", "-z", "--name-only", "--diff-filter=U").stdout
     result.conflicts = [name for name in unmerged.split("\0") if name]
     if result.conflicts:
@@ -371,6 +378,59 @@ def _merge(
     if not adopt:
         result.status = "updated"
     return result
+
+
+@dataclass(frozen=True)
+class _Migrations:
+    """The service's migrations before a merge, and the template's order of them.
+
+    Migrations are append-only: the merge keeps the service's revisions as
+    they are, even where the template now has them follow another revision,
+    and chains the ones it brings after the service's head, in the template's
+    order. So a feature added later arrives as revisions after those the
+    service added in the meantime (resources, flask db migrate).
+    """
+
+    versions: Path
+    existing: list[str]
+    head: str
+    order: list[str]
+
+    @classmethod
+    def before_merge(
+        cls, repo: Repository, service: _Service, new: _Render
+    ) -> _Migrations | None:
+        context = service.record.get("context")
+        package = context.get("package_name") if isinstance(context, dict) else None
+        if not isinstance(package, str):
+            return None
+        rel = migrations.versions_dir(Path("src", package))
+        rendered = migrations.read_revisions(new.directory / rel)
+        if not rendered:
+            return None
+        versions = service.root / rel
+        listed = repo.output(
+            "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", rel.as_posix()
+        )
+        existing = [name for name in listed.split("\0") if name]
+        head = migrations.head(migrations.read_revisions(versions))
+        return cls(versions, existing, head, migrations.line(rendered))
+
+    def append_new(self, repo: Repository) -> None:
+        """Put back the service's revisions; chain the merged-in ones after its head."""
+        if self.existing:
+            repo.run("checkout", "HEAD", "--", *self.existing)
+        known = {(repo.root / name).resolve() for name in self.existing}
+        revisions = migrations.read_revisions(self.versions)
+        new = [r for r in revisions.values() if r.path.resolve() not in known]
+        rank = {revision: place for place, revision in enumerate(self.order)}
+        new.sort(key=lambda r: (rank.get(r.id, len(rank)), r.id))
+        previous = self.head
+        for revision in new:
+            if previous and revision.downs != {previous}:
+                migrations.follow(revision.path, previous)
+                repo.run("add", "--", str(revision.path.relative_to(repo.root)))
+            previous = revision.id
 
 
 def _merge_record(

@@ -1,11 +1,17 @@
 """Checks shared by the tests that generate projects."""
 
+import json
+import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import jinja2
@@ -122,3 +128,68 @@ def default_sigint() -> None:
     Pass as ``preexec_fn`` to a process a test interrupts with SIGINT.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def request(url: str, method: str = "GET", body=None, headers=None):
+    """Send one HTTP request; return its status and its body, JSON when it is."""
+    data = None if body is None else json.dumps(body).encode()
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    req = urllib.request.Request(url, data=data, method=method, headers=sent)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw.decode("utf-8", "replace")
+
+
+@contextmanager
+def serving(command, *, cwd: Path, env: dict[str, str], port: int, log: Path):
+    """Run a server until the block ends; yield its base URL once it answers.
+
+    The server runs in a process group of its own, stopped with SIGTERM, then
+    SIGKILL if it does not stop within 30 seconds.
+    """
+    base = f"http://127.0.0.1:{port}"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def answers() -> bool:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=5).close()
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            return process.poll() is not None
+        return True
+
+    try:
+        assert wait_for(answers, 60), log.read_text()
+        assert process.poll() is None, log.read_text()
+        yield base
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)

@@ -2,7 +2,8 @@
 
 initdb and pg_ctl come from Debian's postgresql package, which `make test`
 installs when it is missing. The server listens on 127.0.0.1 only and is
-stopped, by its own pg_ctl, when the tests end.
+stopped, by its own pg_ctl, when the tests end. Its TimeZone is not UTC, as on
+many servers, so a timestamp stored without its zone shows in the tests.
 """
 
 import glob
@@ -22,6 +23,10 @@ def _bindir() -> Path:
             " package (make test does)"
         )
     return Path(found[-1]).parent
+
+
+#: The server's time zone: hours away from UTC all year.
+TIME_ZONE = "America/New_York"
 
 
 def _free_port() -> int:
@@ -87,6 +92,7 @@ class PostgresServer:
     def start(self) -> None:
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.base} -c fsync=off"
+            f" -c TimeZone={TIME_ZONE}"
         )
         self._run(
             "pg_ctl",

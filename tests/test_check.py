@@ -19,7 +19,8 @@ def test_a_new_service_passes_every_step(tmp_path):
     result = check(str(project))
     assert result.exit_code == 0, result.stdout
     lines = result.stdout.splitlines()
-    assert lines[0] == f"Checking {project}"
+    # Not installed anywhere: the check makes a virtualenv of its own.
+    assert lines[0].startswith(f"Checking {project} with a throwaway virtualenv (")
     assert [line.split()[:2] for line in lines[1:5]] == [
         ["passed", "import"],
         ["passed", "tests"],
@@ -101,12 +102,31 @@ def test_a_directory_that_is_not_a_service_is_a_clear_error(tmp_path):
     )
 
 
-def test_new_with_check_reports_in_its_json(tmp_path):
-    result = CliRunner().invoke(
-        cli, ["new", "Smoke", "-o", str(tmp_path), "--no-git", "--check", "--json"]
-    )
+def test_check_uses_the_active_virtualenv_the_service_is_installed_in(
+    service_venv, tmp_path, monkeypatch
+):
+    project = create_project("Checked Here", tmp_path, git=False).path
+    service_venv.install_service(project)
+    monkeypatch.setenv("VIRTUAL_ENV", str(service_venv.path))
+    result = check(str(project), "--json")
     assert result.exit_code == 0, result.stdout
+    report = json.loads(result.stdout)
+    assert report["environment"] == "the active virtualenv"
+    assert report["python"] == service_venv.bin("python")
+
+
+def test_new_with_check_passes_after_a_plain_install_of_flaskproto(
+    fresh_venv, tmp_path
+):
+    # fresh_venv has flaskproto installed as pip install flaskproto does, and
+    # nothing the service needs beyond it.
+    result = fresh_venv.run(
+        fresh_venv.bin("flaskproto"),
+        *("new", "Smoke", "-o", str(tmp_path), "--no-git", "--check", "--json"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
     data = json.loads(result.stdout)
+    assert data["check"]["environment"].startswith("a throwaway virtualenv (")
     assert data["check"]["passed"] is True
     assert [step["name"] for step in data["check"]["steps"]] == [
         "import",

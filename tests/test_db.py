@@ -115,17 +115,29 @@ def test_readyz_follows_postgres_down_and_back(service_venv, db_service, tmp_pat
             )
         base = f"http://127.0.0.1:{listening_port(gunicorn, log)}"
 
-        def ready():
+        def answers():
             try:
-                return get(f"{base}/readyz")[0] == 200
+                return get(f"{base}/readyz")[0] > 0
             except OSError:
                 assert gunicorn.poll() is None, log.read_text()
                 return False
 
+        def ready():
+            return answers() and get(f"{base}/readyz")[0] == 200
+
+        assert wait_for(answers), log.read_text()
+        # Not ready until the migrations have run; then ready, without a restart.
+        status, body = get(f"{base}/readyz")
+        assert (status, body["checks"]["database"]) == (503, "ok")
+        assert "flask db upgrade" in body["checks"]["migrations"]
+        env = {"FLASK_SQLALCHEMY_DATABASE_URI": url}
+        migrated = flask_cli(service_venv, db_service, "db", "upgrade", env=env)
+        assert migrated.returncode == 0, migrated.stderr
         assert wait_for(ready), log.read_text()
         server.stop()
         status, body = get(f"{base}/readyz")
-        assert (status, body["checks"]) == (503, {"database": "unavailable"})
+        unavailable = {"database": "unavailable", "migrations": "unavailable"}
+        assert (status, body["checks"]) == (503, unavailable)
         assert get(f"{base}/healthz")[0] == 200
         server.start()
         assert wait_for(ready), "the service did not recover without a restart"

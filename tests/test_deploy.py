@@ -238,10 +238,22 @@ def test_k8s_manifests_are_valid_and_locked_down(tmp_path, features):
 def test_k8s_with_db_reads_the_database_url_from_the_secret(tmp_path):
     deployment = render_with_db(tmp_path, DEPLOYMENT_TEMPLATE)
     assert_k8s_valid(deployment)
-    (container,) = load(deployment)["spec"]["template"]["spec"]["containers"]
+    pod = load(deployment)["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
     env = by_name(container["env"])
     assert env["FLASK_SQLALCHEMY_DATABASE_URI"]["valueFrom"] == {
         "secretKeyRef": {"name": SLUG, "key": "database-url"}
+    }
+    # Each pod migrates the database before the service starts, from the same
+    # image, as locked down, with the database URL and no secret key.
+    (migrate,) = pod["initContainers"]
+    assert migrate["image"] == container["image"]
+    assert migrate["command"] == ["flask", "--app", "order_service", "db", "upgrade"]
+    assert migrate["securityContext"] == container["securityContext"]
+    assert migrate["volumeMounts"] == container["volumeMounts"]
+    assert migrate["resources"] == container["resources"]
+    assert by_name(migrate["env"]) == {
+        "FLASK_SQLALCHEMY_DATABASE_URI": env["FLASK_SQLALCHEMY_DATABASE_URI"]
     }
 
 

@@ -420,7 +420,7 @@ def test_added_resources_pass_the_services_suite_and_migrations(
         env={"FLASK_SQLALCHEMY_DATABASE_URI": sqlite},
     )
     assert result.returncode == 0, result.stderr
-    assert "0001 -> 0002, Create the orders table" in result.stdout + result.stderr
+    assert "-> 0002, Create the orders table" in result.stdout + result.stderr
     postgres = request.getfixturevalue("postgres")
     url = postgres.create_database(package)
     if FULL:

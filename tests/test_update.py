@@ -207,6 +207,75 @@ def test_update_with_db_gives_what_new_with_db_gives(service, tmp_path):
     ]
 
 
+VERSIONS = "src/order_service/migrations/versions"
+
+
+def revisions(project):
+    """Each revision of the service's migrations, with the one it follows."""
+    from flaskproto import migrations
+
+    found = migrations.read_revisions(project / VERSIONS)
+    return {r.id: sorted(r.downs) for r in found.values()}
+
+
+@pytest.mark.parametrize(
+    ("first", "later", "chain"),
+    [
+        (
+            "db,api",
+            "auth,admin",
+            {
+                "0001": [],
+                "api_0001": ["0001"],
+                "0002": ["api_0001"],
+                "auth_0001": ["0002"],
+                "admin_0001": ["auth_0001"],
+            },
+        ),
+        (
+            "db,auth",
+            "api",
+            {
+                "0001": [],
+                "auth_0001": ["0001"],
+                "0002": ["auth_0001"],
+                "api_0001": ["0002"],
+            },
+        ),
+    ],
+    ids=["later-in-the-catalogue", "earlier-in-the-catalogue"],
+)
+def test_features_added_later_append_migrations_after_the_head(
+    tmp_path, first, later, chain
+):
+    made = invoke("new", "Order Service", "--with", first, "-o", tmp_path, "-q")
+    assert made.exit_code == 0, made.stderr
+    service = tmp_path / "order-service"
+    added = invoke("add", "resource", "widget", "-f", "label", "--path", service)
+    assert added.exit_code == 0, added.stderr
+    commit_all(service, "Add widgets")
+    before = {p.name: p.read_bytes() for p in (service / VERSIONS).glob("*.py")}
+
+    result = invoke("update", service, "--with", later)
+
+    assert result.exit_code == 0, result.stderr
+    after = {p.name: p.read_bytes() for p in (service / VERSIONS).glob("*.py")}
+    assert {name: after[name] for name in before} == before
+    assert revisions(service) == chain
+    assert git("status", "--porcelain", cwd=service) == ""
+
+
+def test_a_service_made_with_features_at_once_has_one_line_of_migrations(tmp_path):
+    made = invoke("new", "Order Service", "--with", "api,admin", "-o", tmp_path, "-q")
+    assert made.exit_code == 0, made.stderr
+    assert revisions(tmp_path / "order-service") == {
+        "0001": [],
+        "api_0001": ["0001"],
+        "auth_0001": ["api_0001"],
+        "admin_0001": ["auth_0001"],
+    }
+
+
 def test_check_update_and_dry_run_say_what_is_waiting(service, newer_template):
     current = invoke("check-update", service, "--json")
     assert current.exit_code == 0, current.stderr

@@ -3,20 +3,53 @@
 import os
 {%- if cookiecutter.with_metrics %}
 import shutil
+{%- endif %}
+import subprocess  # nosec B404
+import sys
+{%- if cookiecutter.with_metrics %}
 import tempfile
 from pathlib import Path
 {%- endif %}
 
 # The address to listen on. Containers set BIND=0.0.0.0:8000.
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-# WEB_CONCURRENCY is the usual knob; by default two workers per CPU, plus one.
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
+{%- if cookiecutter.with_api and not cookiecutter.with_db %}
+# The items of /api/items live in the memory of one process: one worker serves
+# them all, and WEB_CONCURRENCY is its number of threads. With several worker
+# processes, each would have items of its own.
+workers = 1
+threads = int(os.environ.get("WEB_CONCURRENCY") or 4)
+{%- else %}
+# WEB_CONCURRENCY is the usual knob: the number of worker processes.
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
+{%- endif %}
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]'
 # No runtime control socket: the service is managed by signals and its supervisor.
 control_socket_disable = True
+
+
+def on_starting(server):
+    """Check the settings once, before any worker starts.
+
+    A refusal, such as a weak FLASK_SECRET_KEY, is one line and exit status 1
+    rather than a traceback from each worker. The check (the package's
+    ``python -m`` entry) runs in a process of its own, so this one never
+    imports the service: a reload (HUP) loads its new code.
+    """
+    check = [sys.executable, "-m", "{{ cookiecutter.package_name }}"]
+    if subprocess.run(check, check=False).returncode != 0:  # noqa: S603  # nosec B603
+        sys.exit(1)
 {%- if cookiecutter.with_metrics %}
+    # Start with no metrics files: those of an earlier run would count again.
+    metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for path in metrics_dir.glob("*.db"):
+        path.unlink()
+{%- endif %}
+{%- if cookiecutter.with_metrics %}
+
 
 # Prometheus metrics: each worker writes its samples to files in
 # PROMETHEUS_MULTIPROC_DIR and /metrics adds up the files of every worker. The
@@ -27,14 +60,6 @@ _made_metrics_dir = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     _made_metrics_dir = tempfile.mkdtemp(prefix="metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_metrics_dir
-
-
-def on_starting(server):
-    """Start with no metrics files: those of an earlier run would count again."""
-    metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
-    metrics_dir.mkdir(parents=True, exist_ok=True)
-    for path in metrics_dir.glob("*.db"):
-        path.unlink()
 
 
 def child_exit(server, worker):

@@ -1,12 +1,21 @@
-"""Boot the service under gunicorn, as in production, and talk to it over HTTP."""
+"""Boot the service under gunicorn, as in production, and talk to it over HTTP;
+see it refuse to start, in one line, without a strong secret key."""
 
 import http.client
+import os
 {%- if cookiecutter.with_web %}
 import re
+{%- endif %}
+import subprocess  # nosec B404
+import sys
+{%- if cookiecutter.with_web %}
 import urllib.parse
 {%- endif %}
+from pathlib import Path
 
 import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 {% if cookiecutter.with_web -%}
@@ -44,6 +53,45 @@ def server(gunicorn, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with gunicorn(log_path) as port:
         yield port, log_path
+
+
+def start_refused(command, tmp_path, key):
+    """Run a server command with ``key`` as the secret; return its output.
+
+    The server must exit by itself, non-zero, with one Error: line.
+    """
+    env = {**os.environ, "FLASK_SECRET_KEY": key, "WEB_CONCURRENCY": "2"}
+    env["BIND"] = "127.0.0.1:0"
+    env.pop("FLASK_DEBUG", None)
+    result = subprocess.run(  # noqa: S603  # nosec B603
+        [sys.executable, "-m", *command],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    errors = [line for line in output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, output
+    assert "Traceback" not in output
+    return errors[0]
+
+
+@pytest.mark.parametrize("key", ["", "too-short"], ids=["missing", "short"])
+def test_gunicorn_refuses_a_weak_secret_key_once(tmp_path, key):
+    config = str(PROJECT_ROOT / "gunicorn.conf.py")
+    app = "{{ cookiecutter.package_name }}:create_app()"
+    error = start_refused(["gunicorn", "--config", config, app], tmp_path, key)
+    assert error.startswith("Error: FLASK_SECRET_KEY is")
+
+
+def test_flask_run_refuses_a_weak_secret_key(tmp_path):
+    command = ["flask", "--app", "{{ cookiecutter.package_name }}", "run"]
+    error = start_refused(command, tmp_path, "too-short")
+    assert error.startswith("Error: FLASK_SECRET_KEY is too short")
 
 
 def test_gunicorn_serves_hello_world(server, wait_for_log):

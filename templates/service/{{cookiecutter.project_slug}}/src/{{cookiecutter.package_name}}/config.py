@@ -4,6 +4,7 @@ import os
 import secrets
 from typing import Any
 
+import click
 from flask import Flask
 
 MIN_SECRET_KEY_LENGTH = 32
@@ -59,8 +60,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class ConfigError(RuntimeError):
-    """The configuration is not safe to serve with."""
+class ConfigError(click.ClickException):
+    """The configuration is not safe to serve with.
+
+    `flask` commands show it as one line, ``Error: ...``, and exit with 1.
+    """
 
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:
@@ -88,7 +92,19 @@ def _database_uri(app: Flask) -> str:
     """
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if not uri:
-        os.makedirs(app.instance_path, exist_ok=True)
+        try:
+            os.makedirs(app.instance_path, exist_ok=True)
+            writable = os.access(app.instance_path, os.W_OK)
+        except OSError as err:
+            writable, reason = False, err.strerror
+        else:
+            reason = "not writable"
+        if not writable:
+            raise ConfigError(
+                "no database URL is set and the instance folder for SQLite,"
+                f" {app.instance_path}, cannot be used ({reason}): set"
+                " FLASK_SQLALCHEMY_DATABASE_URI or DATABASE_URL"
+            )
         path = os.path.join(app.instance_path, f"{app.name}.sqlite")
         return f"sqlite:///{path}"
     scheme, _, rest = uri.partition("://")
@@ -101,25 +117,37 @@ def _database_uri(app: Flask) -> str:
 def check_secret_key(app: Flask) -> None:
     """Refuse to serve without a strong secret key, except in tests and debug.
 
-    The key signs session cookies; anyone who knows it can forge them.
+    The key signs session cookies; anyone who knows it can forge them. Flask
+    commands that serve nothing, such as `flask db upgrade`, do not need it.
     """
     key = app.config["SECRET_KEY"]
     problem = _weakness(key)
     if problem is None:
         return
-    if not (app.testing or app.debug):
+    if app.testing or app.debug:
+        if not key:
+            app.config["SECRET_KEY"] = secrets.token_hex(32)
+        if not key and app.debug:
+            app.logger.warning(
+                "FLASK_SECRET_KEY is not set: using a random key, so sessions"
+                " end when the process restarts"
+            )
+        return
+    if _serving():
         raise ConfigError(
             f"FLASK_SECRET_KEY {problem}: set it to a random string of at least"
             f" {MIN_SECRET_KEY_LENGTH} characters, for example the output of"
             " python -c 'import secrets; print(secrets.token_hex(32))'"
         )
-    if not key:
-        app.config["SECRET_KEY"] = secrets.token_hex(32)
-        if app.debug:
-            app.logger.warning(
-                "FLASK_SECRET_KEY is not set: using a random key, so sessions"
-                " end when the process restarts"
-            )
+
+
+def _serving() -> bool:
+    """Whether the app is made to serve: by a WSGI server, or by `flask run`.
+
+    Other `flask` commands, such as `db upgrade` or `user create`, serve nothing.
+    """
+    context = click.get_current_context(silent=True)
+    return context is None or context.command.name == "run"
 
 
 def _weakness(key: str | bytes | None) -> str | None:

@@ -9,6 +9,10 @@ bp = Blueprint("health", __name__)
 Check = Callable[[], object]
 
 
+class NotReady(Exception):
+    """Raised by a readiness check with the reason, which /readyz shows."""
+
+
 def add_readiness_check(app: Flask, name: str, check: Check) -> None:
     """Make ``/readyz`` call ``check``; the service is not ready while it raises."""
     app.extensions.setdefault("readiness_checks", {})[name] = check
@@ -27,6 +31,9 @@ def readyz() -> tuple[dict[str, object], int]:
     for name, check in current_app.extensions.get("readiness_checks", {}).items():
         try:
             check()
+        except NotReady as reason:
+            current_app.logger.warning("Not ready: %s: %s", name, reason)
+            checks[name] = str(reason)
         except Exception:
             current_app.logger.exception("Readiness check %r failed", name)
             checks[name] = "unavailable"
