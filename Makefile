@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo test systemd test-matrix test-reliability test-resources test-hostile postgres ab bench bench-growth clean
+.PHONY: demo test systemd test-matrix test-reliability test-clients test-resources test-hostile postgres ab chromium bench bench-growth clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -47,12 +47,22 @@ systemd:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq systemd; }
 
-## test: install flaskproto with its test extras and run the whole suite but the reliability tests
+# The browser tests drive Debian's headless Chromium with its chromedriver.
+chromium:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+
+## test: install flaskproto with its test extras and run the whole suite but the reliability and client tests
 test: $(VENV)/.installed-test postgres systemd
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -m "not reliability"
+	$(BIN)/python -m pytest -m "not reliability and not clients"
+
+## test-clients: a generated client, schemathesis and Chromium against served services; screenshots in build/artefacts/
+test-clients: $(VENV)/.installed-test postgres chromium
+	$(BIN)/python -m pytest -m clients
 
 ## test-reliability: serve representative generated services with gunicorn and try load, faults and schemathesis
 test-reliability: $(VENV)/.installed-test postgres ab

@@ -25,6 +25,9 @@ from . import (
 {%- if cookiecutter.with_db %}
     db,
 {%- endif %}
+{%- if cookiecutter.with_api %}
+    docs,
+{%- endif %}
     errors,
     health,
     hello,
@@ -51,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         __name__,
         title=config.DEFAULTS["SERVICE_NAME"],
         version={{ cookiecutter.version|py_str }},
+        docs_path=None,  # the docs module serves /docs, without a CDN
         instance_relative_config=True,
     )
 {%- else %}
@@ -84,6 +88,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
 {%- if cookiecutter.with_api %}
     app.register_blueprint(api.bp)
+    app.register_blueprint(docs.bp)
 {%- if cookiecutter.with_web %}
     # The JSON API needs no CSRF token: browsers do not send the SameSite=Lax
     # session cookie with cross-site POSTs, and other clients send no cookie.
