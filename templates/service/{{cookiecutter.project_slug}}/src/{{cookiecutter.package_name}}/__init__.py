@@ -74,9 +74,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.csrf.exempt(auth.bp)  # JSON sign-in; see the note on the API below
 {%- endif %}
 {%- endif %}
-{%- if cookiecutter.with_admin %}
-    admin.init_app(app)
-{%- endif %}
 {%- if cookiecutter.with_metrics %}
     metrics.init_app(app)
 {%- endif %}
@@ -99,4 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
 {%- endif %}
     resources.init_app(app)
+{%- if cookiecutter.with_admin %}
+    admin.init_app(app)  # after the resources: it has a view of their models too
+{%- endif %}
     return app
