@@ -1,10 +1,9 @@
-"""Boot the service under gunicorn, as in production, and talk to it over HTTP."""
+"""Boot the service under gunicorn, as in production, and talk to it over HTTP;
+and under flask run, as in development."""
 
 import http.client
 import os
-{%- if cookiecutter.with_web %}
 import re
-{%- endif %}
 import secrets
 import socket
 import subprocess  # nosec B404
@@ -100,8 +99,8 @@ def server(tmp_path_factory):
         process.wait(timeout=30)
 
 
-def wait_for_log(log_path, text):
-    deadline = time.monotonic() + 5
+def wait_for_log(log_path, text, seconds=5):
+    deadline = time.monotonic() + seconds
     while text not in log_path.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
     return log_path.read_text()
@@ -115,6 +114,43 @@ def test_gunicorn_serves_hello_world(server):
     log = wait_for_log(log_path, "[via-gunicorn]")
     assert '"GET / HTTP/1.1" 200' in log
     assert "[via-gunicorn]" in log
+
+
+def test_flask_run_logs_the_request_id_too(tmp_path):
+    log_path = tmp_path / "flask-run.log"
+    env = {**os.environ, "FLASK_SECRET_KEY": secrets.token_hex(32)}
+    with log_path.open("wb") as log:
+        # Port 0: the development server picks a free one and says which.
+        process = subprocess.Popen(  # noqa: S603  # nosec B603
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "{{ cookiecutter.package_name }}",
+                "run",
+                "--port",
+                "0",
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        running = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
+        text = wait_for_log(log_path, "Running on", seconds=30)
+        found = running.search(text)
+        assert found, text
+        status, _, _ = fetch(int(found[1]), "/", {"X-Request-ID": "via-flask-run"})
+        assert status == 200
+        log = wait_for_log(log_path, "[via-flask-run]")
+        line = next(line for line in log.splitlines() if "via-flask-run" in line)
+        assert '"GET / HTTP/1.1" 200' in line
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 @pytest.mark.parametrize("path", ["/", "/healthz", "/no-such-page"])

@@ -40,6 +40,9 @@ from . import (
 {%- endif %}
     resources,
     security,
+{%- if cookiecutter.with_db %}
+    seed,
+{%- endif %}
 )
 
 
@@ -67,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 {%- if cookiecutter.with_db %}
     db.init_app(app)
+    seed.init_app(app)
 {%- endif %}
 {%- if cookiecutter.with_auth %}
     auth.init_app(app)
