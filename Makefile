@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo docs test systemd bwrap test-journeys test-readme test-matrix test-reliability test-resources test-hostile postgres ab bench bench-growth clean
+.PHONY: demo docs test systemd bwrap chromium test-journeys test-readme test-matrix test-reliability test-clients test-resources test-hostile postgres ab bench bench-growth clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -57,6 +57,12 @@ systemd:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq systemd; }
 
+# The browser tests drive Debian's headless Chromium with its chromedriver.
+chromium:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+
 # The sandbox tests run generated services as the container would, read-only
 # and as another user, with bwrap from Debian's bubblewrap package.
 bwrap:
@@ -64,12 +70,16 @@ bwrap:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq bubblewrap; }
 
-## test: install flaskproto with its test and docs extras, build the docs and run the whole suite but the reliability tests
+## test: install flaskproto with its test and docs extras, build the docs and run the whole suite but the reliability and client tests
 test: $(VENV)/.installed-test postgres systemd bwrap docs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -m "not reliability"
+	$(BIN)/python -m pytest -m "not reliability and not clients"
+
+## test-clients: a generated client, schemathesis and Chromium against served services; screenshots in build/artefacts/
+test-clients: $(VENV)/.installed-test postgres chromium
+	$(BIN)/python -m pytest -m clients
 
 ## docs: build the reference in docs/ into build/docs, warnings as errors
 docs: $(VENV)/.installed-test

@@ -106,6 +106,18 @@ def postgres():
     server.close()
 
 
+@pytest.fixture(scope="session")
+def services(request, service_venv, tmp_path_factory):
+    """Generated services served by gunicorn on first use, stopped at the end."""
+    from serving import Services
+
+    services = Services(
+        service_venv, tmp_path_factory, lambda: request.getfixturevalue("postgres")
+    )
+    yield services
+    services.close()
+
+
 @pytest.fixture
 def run_flaskproto():
     """Run the flaskproto of this test environment as a separate process."""

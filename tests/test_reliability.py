@@ -11,48 +11,22 @@ runs them, `make test` does not.
 """
 
 import concurrent.futures
-import http.client
-import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import PATIENCE, listening_port, wait_for
-
-from flaskproto import create_project
-from flaskproto.features import catalogue, select
-from flaskproto.templates import load_template
+from helpers import wait_for
+from serving import REPRESENTATIVE, WORKERS, combos_with, features_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
-TEMPLATE = load_template()
-EVERYTHING = list(catalogue(TEMPLATE))
-REPRESENTATIVE = {
-    "base": [],
-    "api": ["api"],
-    "db+api+auth": ["db", "api", "auth"],
-    "all": EVERYTHING,
-}
-WORKERS = 3
 BURST = 20_000
 CONCURRENCY = 64
-PASSWORD = secrets.token_urlsafe(16)
-EMAIL = "load@example.com"
-
-
-def features_of(combo: str) -> list[str]:
-    return list(select(TEMPLATE, REPRESENTATIVE[combo]).names)
-
-
-def combos_with(*features: str) -> list[str]:
-    return [c for c in REPRESENTATIVE if set(features) <= set(features_of(c))]
 
 
 def tool(name: str) -> str:
@@ -62,158 +36,9 @@ def tool(name: str) -> str:
     return path
 
 
-@dataclass
-class Response:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    def json(self):
-        assert self.headers.get_content_type() == "application/json", self.body
-        return json.loads(self.body)
-
-
-@dataclass
-class Served:
-    """A generated service running under gunicorn."""
-
-    features: list[str]
-    package: str
-    port: int
-    process: subprocess.Popen
-    log: Path
-    worker_count: int
-    database: str | None = None
-
-    def request(self, method, path, body=None, headers=None) -> Response:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            if isinstance(body, dict):
-                body = json.dumps(body)
-                headers = {"Content-Type": "application/json", **(headers or {})}
-            connection.request(method, path, body, headers or {})
-            response = connection.getresponse()
-            return Response(response.status, response.headers, response.read())
-        finally:
-            connection.close()
-
-    def workers(self) -> set[int]:
-        """The process ids of gunicorn's workers: its master's children."""
-        pid = self.process.pid
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return {int(child) for child in children}
-
-    def login(self, email=EMAIL, password=PASSWORD) -> Response:
-        return self.request(
-            "POST", "/auth/login", {"email": email, "password": password}
-        )
-
-    def token_headers(self) -> dict[str, str]:
-        response = self.login()
-        assert response.status == 200, response.body
-        return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
-@dataclass
-class Installed:
-    """A generated service installed in the test virtualenv, ready to serve."""
-
-    features: list[str]
-    project: Path
-    package: str
-    env: dict[str, str]
-    database: str | None
-
-
 @pytest.fixture(scope="module")
-def serve(request, service_venv, tmp_path_factory):
-    """Start a combination's service on first use; stop them all at the end."""
-    installed: dict[str, Installed] = {}
-    started: dict[tuple[str, int], Served] = {}
-
-    def install(combo: str) -> Installed:
-        features = features_of(combo)
-        where = tmp_path_factory.mktemp(combo.replace("+", "-"))
-        name = "Sturdy " + combo.replace("+", " ")
-        result = create_project(name, where, features=features, git=False)
-        project, package = result.path, result.names.package_name
-        extras = "[postgres]" if "db" in features else ""
-        service_venv.pip("--no-build-isolation", f"{project}{extras}")
-        env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(where),
-            "FLASK_SECRET_KEY": secrets.token_hex(32),
-        }
-        database = None
-        if "db" in features:
-            postgres = request.getfixturevalue("postgres")
-            env["FLASK_SQLALCHEMY_DATABASE_URI"] = postgres.create_database(package)
-            database = package
-            flask = [service_venv.bin("flask"), "--app", package]
-            commands = [["db", "upgrade"]]
-            if "auth" in features:
-                commands.append(["user", "create", EMAIL, "--password", PASSWORD])
-            for args in commands:
-                done = service_venv.run(*flask, *args, cwd=project, env=env)
-                assert done.returncode == 0, done.stdout + done.stderr
-        return Installed(features, project, package, env, database)
-
-    def start(combo: str, workers: int = WORKERS) -> Served:
-        if (combo, workers) in started:
-            return started[combo, workers]
-        if combo not in installed:
-            installed[combo] = install(combo)
-        service = installed[combo]
-        log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [
-                    service_venv.bin("gunicorn"),
-                    "--config",
-                    str(service.project / "gunicorn.conf.py"),
-                    f"{service.package}:create_app()",
-                ],
-                cwd=log.parent,
-                env={
-                    **service.env,
-                    "BIND": "127.0.0.1:0",
-                    "WEB_CONCURRENCY": str(workers),
-                },
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        # Without db, api's items live in one process: gunicorn.conf.py runs one
-        # worker process, with WEB_CONCURRENCY threads.
-        in_memory = "api" in service.features and "db" not in service.features
-        served = Served(
-            service.features,
-            service.package,
-            listening_port(process, log),
-            process,
-            log,
-            1 if in_memory else workers,
-            service.database,
-        )
-        started[combo, workers] = served
-
-        def answers() -> bool:
-            assert process.poll() is None, log.read_text()
-            try:
-                return served.request("GET", "/healthz").status == 200
-            except OSError:
-                return False
-
-        assert wait_for(answers), log.read_text()
-        processes = served.worker_count
-        assert wait_for(lambda: len(served.workers()) == processes), log.read_text()
-        return served
-
-    yield start
-    for served in started.values():
-        served.process.terminate()
-    for served in started.values():
-        served.process.wait(timeout=PATIENCE)
+def serve(services):
+    return services.start
 
 
 @pytest.mark.parametrize("combo", REPRESENTATIVE)
@@ -251,6 +76,7 @@ def test_a_burst_of_requests_all_succeed_without_worker_restarts(serve, combo):
     assert "Traceback" not in log
 
 
+@pytest.mark.clients
 @pytest.mark.parametrize("combo", combos_with("api"))
 def test_schemathesis_finds_no_server_error_nor_schema_violation(serve, combo):
     served = serve(combo)

@@ -7,6 +7,7 @@ def test_not_found_is_json(client):
     assert response.mimetype == "application/json"
     assert response.json["status"] == 404
     assert response.json["error"] == "Not Found"
+    assert response.json["message"] == "There is nothing at /no-such-page."
 
 
 def test_method_not_allowed_keeps_the_allow_header(client):

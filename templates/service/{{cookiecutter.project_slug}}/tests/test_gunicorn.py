@@ -1,11 +1,11 @@
 """Boot the service under gunicorn, as in production, and talk to it over HTTP;
-see it refuse to start, in one line, without a strong secret key."""
+see it refuse to start, in one line, without a strong secret key; and serve it
+under flask run, as in development."""
 
 import http.client
 import os
-{%- if cookiecutter.with_web %}
 import re
-{%- endif %}
+import secrets
 import subprocess  # nosec B404
 import sys
 {%- if cookiecutter.with_web %}
@@ -102,6 +102,43 @@ def test_gunicorn_serves_hello_world(server, wait_for_log):
     log = wait_for_log(log_path, "[via-gunicorn]")
     assert '"GET / HTTP/1.1" 200' in log
     assert "[via-gunicorn]" in log
+
+
+def test_flask_run_logs_the_request_id_too(tmp_path, wait_for_log):
+    log_path = tmp_path / "flask-run.log"
+    env = {**os.environ, "FLASK_SECRET_KEY": secrets.token_hex(32)}
+    with log_path.open("wb") as log:
+        # Port 0: the development server picks a free one and says which.
+        process = subprocess.Popen(  # noqa: S603  # nosec B603
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "{{ cookiecutter.package_name }}",
+                "run",
+                "--port",
+                "0",
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        running = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
+        text = wait_for_log(log_path, "Running on")
+        found = running.search(text)
+        assert found, text
+        status, _, _ = fetch(int(found[1]), "/", {"X-Request-ID": "via-flask-run"})
+        assert status == 200
+        log = wait_for_log(log_path, "[via-flask-run]")
+        line = next(line for line in log.splitlines() if "via-flask-run" in line)
+        assert '"GET / HTTP/1.1" 200' in line
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 @pytest.mark.parametrize("path", ["/", "/healthz", "/no-such-page"])

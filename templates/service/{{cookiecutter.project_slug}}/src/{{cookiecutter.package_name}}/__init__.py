@@ -25,6 +25,9 @@ from . import (
 {%- if cookiecutter.with_db %}
     db,
 {%- endif %}
+{%- if cookiecutter.with_api %}
+    docs,
+{%- endif %}
     errors,
     health,
     hello,
@@ -37,6 +40,9 @@ from . import (
 {%- endif %}
     resources,
     security,
+{%- if cookiecutter.with_db %}
+    seed,
+{%- endif %}
 )
 
 
@@ -51,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         __name__,
         title=config.DEFAULTS["SERVICE_NAME"],
         version={{ cookiecutter.version|py_str }},
+        docs_path=None,  # the docs module serves /docs, without a CDN
         instance_relative_config=True,
     )
 {%- else %}
@@ -63,15 +70,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 {%- if cookiecutter.with_db %}
     db.init_app(app)
+    seed.init_app(app)
 {%- endif %}
 {%- if cookiecutter.with_auth %}
     auth.init_app(app)
 {%- if cookiecutter.with_web %}
     security.csrf.exempt(auth.bp)  # JSON sign-in; see the note on the API below
 {%- endif %}
-{%- endif %}
-{%- if cookiecutter.with_admin %}
-    admin.init_app(app)
 {%- endif %}
 {%- if cookiecutter.with_metrics %}
     metrics.init_app(app)
@@ -84,6 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
 {%- if cookiecutter.with_api %}
     app.register_blueprint(api.bp)
+    app.register_blueprint(docs.bp)
 {%- if cookiecutter.with_web %}
     # The JSON API needs no CSRF token: browsers do not send the SameSite=Lax
     # session cookie with cross-site POSTs, and other clients send no cookie.
@@ -94,4 +100,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
 {%- endif %}
     resources.init_app(app)
+{%- if cookiecutter.with_admin %}
+    admin.init_app(app)  # after the resources: it has a view of their models too
+{%- endif %}
     return app

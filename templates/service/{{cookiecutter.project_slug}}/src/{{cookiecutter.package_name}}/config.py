@@ -28,6 +28,11 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "LOG_LEVEL": "INFO",
+{%- if cookiecutter.with_api %}
+    # /openapi.json names each operation after its view, as in
+    # get_items_get_item: client generators name their functions so.
+    "AUTO_OPERATION_ID": True,
+{%- endif %}
 {%- if cookiecutter.with_db %}
     # None: SQLite in the instance folder. FLASK_SQLALCHEMY_DATABASE_URI or
     # DATABASE_URL point it elsewhere, e.g. postgresql://user:pass@host/name.

@@ -3,6 +3,7 @@
 import logging
 import logging.config
 import re
+import threading
 import uuid
 
 from flask import Flask, Response, g, has_request_context, request
@@ -13,11 +14,21 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
+# Werkzeug's development server (flask run) logs each request once the
+# response is sent, outside its context but in the thread that served it.
+_served = threading.local()
+
+
 class RequestIdFilter(logging.Filter):
     """Add ``request_id`` to every record: the current request's, or ``-``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        if has_request_context():
+            record.request_id = g.get("request_id", "-")
+        elif record.name == "werkzeug":
+            record.request_id = getattr(_served, "request_id", "-")
+        else:
+            record.request_id = "-"
         return True
 
 
@@ -58,5 +69,5 @@ def _assign_request_id() -> None:
 
 
 def _send_request_id(response: Response) -> Response:
-    response.headers[REQUEST_ID_HEADER] = g.get("request_id", "-")
+    response.headers[REQUEST_ID_HEADER] = _served.request_id = g.get("request_id", "-")
     return response
