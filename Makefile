@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo test systemd test-matrix test-reliability test-resources test-hostile postgres ab bench bench-growth clean
+.PHONY: demo test systemd mosquitto test-matrix test-reliability test-resources test-hostile postgres ab bench bench-growth clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -47,8 +47,15 @@ systemd:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq systemd; }
 
+# The micro template's mqtt feature is tested against a real broker, Debian's
+# mosquitto, which its tests start on a free 127.0.0.1 port.
+mosquitto:
+	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq mosquitto; }
+
 ## test: install flaskproto with its test extras and run the whole suite but the reliability tests
-test: $(VENV)/.installed-test postgres systemd
+test: $(VENV)/.installed-test postgres systemd mosquitto
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -72,6 +72,16 @@ def catalogue(template: Template) -> dict[str, Feature]:
     return features
 
 
+def refusals(template: Template) -> dict[str, str]:
+    """Return the features ``template`` leaves out on purpose, each with the reason."""
+    raw = template.variables.get("_refused_features", {})
+    if not isinstance(raw, dict):
+        raise TemplateError(
+            f"_refused_features of template {template.name!r} must be an object"
+        )
+    return {str(name): str(reason) for name, reason in raw.items()}
+
+
 def split_names(values: Iterable[str]) -> list[str]:
     """Split repeated, comma-separated ``--with`` values into names, in order."""
     names: list[str] = []
@@ -92,6 +102,11 @@ def select(template: Template, requested: list[str]) -> Selection:
     while pending:
         name, needed_by = pending.pop()
         if name not in features:
+            reason = refusals(template).get(name)
+            if reason:
+                raise InvalidInput(
+                    f"the {template.name} template has no {name!r} feature: {reason}"
+                )
             raise InvalidInput(_unknown(name, features))
         if name in chosen:
             continue

@@ -1,55 +1,94 @@
 """The micro template: Flask's hello world for devices, clean and tested."""
 
+import itertools
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import assert_fully_rendered, assert_ruff_clean, assert_suite_passes
 
 from flaskproto import create_project
-from flaskproto.templates import bundled_template_names
+from flaskproto.features import catalogue, refusals
+from flaskproto.naming import MAX_SLUG_LENGTH
+from flaskproto.templates import bundled_template_names, load_template
+
+MICRO = load_template("micro")
+FEATURES = list(catalogue(MICRO))
 
 
 def test_micro_is_listed():
     assert "micro" in bundled_template_names()
 
 
-def test_micro_passes_its_own_tests(service_venv, tmp_path):
-    result = create_project("Sensor Hub", tmp_path, template="micro", git=False)
+#: Every combination of the micro template's features, none included.
+COMBINATIONS = [
+    combo
+    for size in range(len(FEATURES) + 1)
+    for combo in itertools.combinations(FEATURES, size)
+]
+
+
+@pytest.mark.parametrize(
+    "features", COMBINATIONS, ids=["+".join(c) or "base" for c in COMBINATIONS]
+)
+def test_micro_passes_its_own_tests(features, service_venv, tmp_path):
+    result = create_project(
+        "Sensor Hub", tmp_path, template="micro", features=features, git=False
+    )
     project = result.path
     assert_ruff_clean(project)
     assert_fully_rendered(project)
     source = (project / "src" / "sensor_hub" / "__init__.py").read_text()
     assert '@app.route("/")\ndef hello():\n    return "Hello World!"\n' in source
     service_venv.pip("--no-build-isolation", f"{project}[test]")
-    # Its suite boots waitress on 127.0.0.1 and verifies the systemd unit.
+    # Its suite boots waitress on 127.0.0.1 and verifies the systemd unit; with
+    # mqtt it starts mosquitto, restarts it, and stops waitress both ways.
     assert_suite_passes(service_venv, project, minimum=11)
 
 
-def test_micro_refuses_features(run_flaskproto, tmp_path):
+def test_micro_longest_names_with_every_feature_are_clean(tmp_path):
+    name = "x" * MAX_SLUG_LENGTH
+    result = create_project(
+        name, tmp_path, template="micro", features=FEATURES, git=False
+    )
+    assert len(result.names.package_name) == MAX_SLUG_LENGTH
+    assert_ruff_clean(result.path)
+    assert_fully_rendered(result.path)
+
+
+@pytest.mark.parametrize(
+    ("template", "feature"),
+    [("micro", name) for name in refusals(MICRO)]
+    + [("service", name) for name in refusals(load_template("service"))],
+)
+def test_refused_features_say_why_in_one_line(
+    run_flaskproto, tmp_path, template, feature
+):
     result = run_flaskproto(
         "new",
         "Sensor Hub",
         "--template",
-        "micro",
+        template,
         "--with",
-        "db",
+        feature,
         "--no-input",
         cwd=tmp_path,
     )
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert lines == [
+        f"Error: the {template} template has no {feature!r} feature:"
+        f" {refusals(load_template(template))[feature]}"
+    ]
     assert not (tmp_path / "sensor-hub").exists()
 
 
 def test_micro_container_recipe_lints_clean(tmp_path):
     project = create_project("Sensor Hub", tmp_path, template="micro", git=False).path
-    lines = [
-        line.strip() for line in (project / "Dockerfile").read_text().splitlines()
-    ]
+    lines = [line.strip() for line in (project / "Dockerfile").read_text().splitlines()]
     # python:3.12-slim is published for amd64, arm64 and arm/v7; nothing else
     # in the image is built for one platform.
     stages = [line for line in lines if line.startswith("FROM ")]
@@ -69,3 +108,4 @@ def test_micro_container_recipe_lints_clean(tmp_path):
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
