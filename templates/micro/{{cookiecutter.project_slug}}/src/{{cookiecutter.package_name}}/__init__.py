@@ -9,8 +9,12 @@ import os
 
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
+{%- if cookiecutter.with_metrics or cookiecutter.with_mqtt %}
+{% endif %}
+{%- if cookiecutter.with_metrics %}
+from . import metrics
+{%- endif %}
 {%- if cookiecutter.with_mqtt %}
-
 from .mqtt import Mqtt
 {%- endif %}
 
@@ -54,6 +58,9 @@ app.config.update(
     SESSION_COOKIE_HTTPONLY=True,
     SESSION_COOKIE_SAMESITE="Lax",
 )
+{%- if cookiecutter.with_metrics %}
+metrics.init_app(app)
+{%- endif %}
 {%- if cookiecutter.with_mqtt %}
 mqtt = Mqtt(app)
 {%- endif %}
