@@ -109,3 +109,31 @@ def test_micro_container_recipe_lints_clean(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
+
+def test_update_adds_a_feature_to_a_micro_service_and_refuses_others(
+    run_flaskproto, tmp_path
+):
+    project = create_project("Sensor Hub", tmp_path, template="micro").path
+    refused = run_flaskproto("update", "--with", "k8s", cwd=project)
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.startswith("Error: the micro template has no 'k8s' feature")
+    assert len(refused.stderr.strip().splitlines()) == 1
+    result = run_flaskproto("update", "--with", "metrics", cwd=project, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (project / "src" / "sensor_hub" / "metrics.py").is_file()
+    source = (project / "src" / "sensor_hub" / "__init__.py").read_text()
+    assert "metrics.init_app(app)" in source
+    record = json.loads((project / ".flaskproto.json").read_text())
+    assert record["template"] == "micro" and record["features"] == ["metrics"]
+    assert_ruff_clean(project)
+
+
+def test_add_resource_refuses_a_micro_service_in_one_line(run_flaskproto, tmp_path):
+    project = create_project("Sensor Hub", tmp_path, template="micro").path
+    result = run_flaskproto(
+        "add", "resource", "item", "--field", "name:str", cwd=project
+    )
+    assert result.returncode == 10, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "made from the template 'micro'" in lines[0], lines
+    assert not (project / "src" / "sensor_hub" / "resources").exists()
