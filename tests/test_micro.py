@@ -137,3 +137,20 @@ def test_add_resource_refuses_a_micro_service_in_one_line(run_flaskproto, tmp_pa
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "made from the template 'micro'" in lines[0], lines
     assert not (project / "src" / "sensor_hub" / "resources").exists()
+
+
+def test_micro_unit_is_sandboxed_and_keeps_the_secret_out(tmp_path):
+    project = create_project("Sensor Hub", tmp_path, template="micro", git=False).path
+    unit = (project / "deploy" / "sensor-hub.service").read_text()
+    settings = dict(
+        line.split("=", 1)
+        for line in unit.splitlines()
+        if line and not line.startswith(("#", "["))
+    )
+    assert settings["DynamicUser"] == "yes"
+    assert settings["ProtectSystem"] == "strict"
+    assert settings["PrivateTmp"] == settings["NoNewPrivileges"] == "yes"
+    assert settings["Restart"] == "on-failure"
+    assert settings["KillSignal"] == "SIGINT"
+    assert settings["EnvironmentFile"] == "/etc/sensor-hub/env"
+    assert "SECRET" not in unit.replace("FLASK_SECRET_KEY=...", "")

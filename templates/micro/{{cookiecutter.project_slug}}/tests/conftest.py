@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 {%- if cookiecutter.with_mqtt %}
-from broker import Device, Mosquitto
+from mosquitto import Device, Mosquitto
 {%- endif %}
 
 # The application module reads its secret key when it is imported.

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import pytest
 {%- if cookiecutter.with_mqtt %}
-from broker import wait_for
+from mosquitto import wait_for
 {%- endif %}
 
 #: How long to wait for waitress before calling it a failure: far longer than a

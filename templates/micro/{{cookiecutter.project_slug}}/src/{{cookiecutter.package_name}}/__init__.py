@@ -62,7 +62,7 @@ app.config.update(
 metrics.init_app(app)
 {%- endif %}
 {%- if cookiecutter.with_mqtt %}
-mqtt = Mqtt(app)
+mqtt_client = Mqtt(app)
 {%- endif %}
 
 
@@ -80,7 +80,7 @@ def healthz() -> dict[str, str]:
 @app.get("/readyz")
 def readyz() -> tuple[dict[str, object], int]:
     """Answer 200 while the MQTT broker is connected, 503 while it is not."""
-    ready = mqtt.connected()
+    ready = mqtt_client.connected()
     state = "ok" if ready else "unavailable"
     return {"status": state, "checks": {"mqtt": state}}, 200 if ready else 503
 {%- endif %}
