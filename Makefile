@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo docs test systemd bwrap chromium test-journeys test-readme test-matrix test-reliability test-clients test-resources test-hostile postgres ab bench bench-growth clean
+.PHONY: demo docs test systemd bwrap chromium mosquitto test-journeys test-readme test-matrix test-reliability test-clients test-resources test-hostile postgres ab bench bench-growth clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -57,6 +57,13 @@ systemd:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq systemd; }
 
+# The micro template's mqtt feature is tested against a real broker, Debian's
+# mosquitto, which its tests start on a free 127.0.0.1 port.
+mosquitto:
+	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq mosquitto; }
+
 # The browser tests drive Debian's headless Chromium with its chromedriver.
 chromium:
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
@@ -71,7 +78,7 @@ bwrap:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq bubblewrap; }
 
 ## test: install flaskproto with its test and docs extras, build the docs and run the whole suite but the reliability and client tests
-test: $(VENV)/.installed-test postgres systemd bwrap docs
+test: $(VENV)/.installed-test postgres systemd bwrap mosquitto docs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -172,6 +172,8 @@ def versions() -> list[list[str]]:
 
 # --- What bounds the unmet targets ------------------------------------------
 
+BOUNDS_HEADING = "## What bounds the unmet targets"
+
 NEW = ["-m", "flaskproto", "new", "x", "--no-input", "--no-git"]
 IMPORT_HEADERS = ["Module (· per nesting level)", "Cumulative", "Self"]
 PROFILE_HEADERS = ["Function", "Calls", "Own time", "Cumulative"]
@@ -237,7 +239,7 @@ def profile_new(top: int) -> tuple[list[list[str]], list[list[str]], float, floa
 
 def bounds_section(targets: list[Target]) -> str:
     unmet = [t for t in targets if not t.met]
-    lines = ["## What bounds the unmet targets", ""]
+    lines = [BOUNDS_HEADING, ""]
     if unmet:
         lines.append("Not met in this run:")
         lines += [f"- {t.what}: {t.ratio:.2f}× (target {t.text})" for t in unmet]
@@ -335,13 +337,45 @@ def write_results(
         out.append("No target was measured.")
     out.append("")
     for title, section in sections.items():
-        out += [f"## {title}", ""]
-        if section.intro:
-            out += [section.intro, ""]
-        if section.rows:
-            out += [markdown_table(section.headers, section.rows), ""]
-        out += [f"- {note}" for note in section.notes]
-        if section.notes:
-            out.append("")
+        out += section_lines(title, section)
     out.append(bounds_section(targets))
     RESULTS.write_text("\n".join(out), encoding="utf-8")
+
+
+def section_lines(title: str, section: Section) -> list[str]:
+    """One figure's lines of RESULTS.md: its heading, intro, table and notes."""
+    out = [f"## {title}", ""]
+    if section.intro:
+        out += [section.intro, ""]
+    if section.rows:
+        out += [markdown_table(section.headers, section.rows), ""]
+    out += [f"- {note}" for note in section.notes]
+    if section.notes:
+        out.append("")
+    return out
+
+
+def replace_section(title: str, section: Section) -> None:
+    """Put one figure, measured on its own, in RESULTS.md in place of its last run.
+
+    A new figure goes before the profiles; the Targets table keeps what the
+    last full run measured.
+    """
+    lines = RESULTS.read_text(encoding="utf-8").split("\n")
+    heading = f"## {title}"
+    if heading in lines:
+        start = lines.index(heading)
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
+            len(lines),
+        )
+    else:
+        start = end = next(
+            (i for i, line in enumerate(lines) if line.startswith(BOUNDS_HEADING)),
+            len(lines),
+        )
+    stamp = f"Measured on its own on {time.strftime('%Y-%m-%d %H:%M %Z')}."
+    new = section_lines(title, section)
+    new[2:2] = [stamp, ""]
+    lines[start:end] = new
+    RESULTS.write_text("\n".join(lines), encoding="utf-8")

@@ -9,8 +9,8 @@ timing: a target missed is reported, with a profile of what bounds it.
     .venv/bin/python bench/run.py --quick --only 1,2
 
 This module is the entry point: it parses the options and runs the figures in
-order. `measure.py` times things, `figures_tool.py` and `figures_service.py` are
-the six figures, `report.py` writes RESULTS.md.
+order. `measure.py` times things, `figures_tool.py`, `figures_service.py` and
+`figures_devices.py` are the seven figures, `report.py` writes RESULTS.md.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ import time
 import traceback
 from collections.abc import Callable
 
+from figures_devices import TITLE as DEVICES_TITLE
+from figures_devices import figure_devices
 from figures_service import figure_first_200, figure_serving, figure_tests_and_zero
 from figures_tool import figure_cli_start, figure_generation, figure_many
 from measure import REPO, RESULTS, WORK, BenchError, Config
@@ -36,6 +38,7 @@ FIGURES: dict[str, Callable[[Config], Section]] = {
     "4. Serving": figure_serving,
     "5. Process start to first 200": figure_first_200,
     "6. The generated project's tests, and zero to serving": figure_tests_and_zero,
+    DEVICES_TITLE: figure_devices,
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -26,7 +27,13 @@ METADATA_FILE = ".flaskproto.json"
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 #: Endpoints requested from the running service, and the status each must give.
 PROBES = (("/", 200), ("/healthz", 200), ("/readyz", 200))
+#: The micro template has /readyz only with mqtt, where it needs the broker.
+MICRO_PROBES = PROBES[:2]
+#: The template whose services are one module, ``app``, served by waitress.
+MICRO = "micro"
 SERVE_TIMEOUT = 30.0
+#: waitress's line naming the address it listens on.
+WAITRESS_SERVING = re.compile(r"Serving on http://127\.0\.0\.1:(\d+)")
 
 
 @dataclass
@@ -84,32 +91,40 @@ def check_project(
     ``on_start`` is called with the report once the environment is chosen.
     The steps: import the app factory, run the service's tests, run ruff when
     it is installed, and serve the app with gunicorn on a free 127.0.0.1 port
-    while requesting ``/``, ``/healthz`` and ``/readyz``. A step that cannot
-    run is reported as not run, never as passed.
+    while requesting ``/``, ``/healthz`` and ``/readyz``. A micro service is
+    imported as ``package.app`` and served by waitress, asked for ``/`` and
+    ``/healthz``. A step that cannot run is reported as not run, never as passed.
     """
     root = Path(os.path.abspath(os.fspath(path)))
-    package, distribution = _names(root)
+    package, distribution, template = _names(root)
     with _environment(root, distribution) as environment:
         report = CheckReport(root, environment)
         if on_start is not None:
             on_start(report)
-        _run_checks(report, package, on_step)
+        _run_checks(report, package, template == MICRO, on_step)
     return report
 
 
 def _run_checks(
-    report: CheckReport, package: str, on_step: Callable[[Step], object] | None
+    report: CheckReport,
+    package: str,
+    micro: bool,
+    on_step: Callable[[Step], object] | None,
 ) -> None:
     root, python = report.path, report.environment.python
     # The src layout imports without an install, given its dependencies.
     source = str(root / "src")
     pythonpath = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": pythonpath}
+    if micro:
+        # A micro service refuses to import without a strong secret key.
+        env.setdefault("FLASK_SECRET_KEY", secrets.token_hex(32))
+    importer, server = (_import_micro, _serve_micro) if micro else (_import, _serve)
     checks: list[tuple[str, Callable[[], tuple[str, str]]]] = [
-        ("import", lambda: _import(python, package, root, env)),
+        ("import", lambda: importer(python, package, root, env)),
         ("tests", lambda: _tests(python, root, env)),
         ("ruff", lambda: _ruff(python, root, env)),
-        ("serve", lambda: _serve(python, package, root, env)),
+        ("serve", lambda: server(python, package, root, env)),
     ]
     for name, run in checks:
         start = time.perf_counter()
@@ -153,12 +168,13 @@ def _installed(python: str, distribution: str, root: Path) -> bool:
     return _run([python, "-c", code], root, dict(os.environ)).returncode == 0
 
 
-def _names(root: Path) -> tuple[str, str]:
-    """Return the service's package name and its distribution name."""
+def _names(root: Path) -> tuple[str, str, str]:
+    """Return the service's package name, distribution name and template."""
     try:
         record = json.loads((root / METADATA_FILE).read_text(encoding="utf-8"))
         context = record["context"]
-        return str(context["package_name"]), str(context["project_slug"])
+        package, slug = str(context["package_name"]), str(context["project_slug"])
+        return package, slug, str(record.get("template"))
     except (OSError, ValueError, KeyError, TypeError):
         raise NotAService(
             f"{root} is not a service made by flaskproto: it has no readable"
@@ -176,6 +192,13 @@ def _import(python: str, package: str, root: Path, env: dict[str, str]):
     if result.returncode != 0:
         return FAILED, last_line(result.stderr)
     return PASSED, f"{package}.create_app()"
+
+
+def _import_micro(python: str, package: str, root: Path, env: dict[str, str]):
+    result = _run([python, "-c", f"from {package} import app"], root, env)
+    if result.returncode != 0:
+        return FAILED, last_line(result.stderr)
+    return PASSED, f"{package}.app"
 
 
 def _tests(python: str, root: Path, env: dict[str, str]):
@@ -244,7 +267,49 @@ def _serve(python: str, package: str, root: Path, env: dict[str, str]):
             server.communicate()
 
 
-def _probe(base: str, server: subprocess.Popen[str]):
+def _serve_micro(python: str, package: str, root: Path, env: dict[str, str]):
+    probe = _run([python, "-c", "import waitress"], root, env)
+    if probe.returncode != 0:
+        return NOT_RUN, "waitress is not installed"
+    # Port 0: waitress binds a port the kernel gives and logs which.
+    command = [python, "-m", "waitress", "--host=127.0.0.1", "--port=0"]
+    with tempfile.TemporaryFile("w+") as log:
+        server = subprocess.Popen(
+            [*command, f"{package}:app"],
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + SERVE_TIMEOUT
+            while True:
+                log.seek(0)
+                output = log.read()
+                if found := WAITRESS_SERVING.search(output):
+                    break
+                if server.poll() is not None:
+                    return FAILED, f"waitress exited: {last_line(output)}"
+                if time.monotonic() > deadline:
+                    return FAILED, f"no answer within {SERVE_TIMEOUT:.0f}s"
+                time.sleep(0.05)
+            return _probe(f"http://127.0.0.1:{found[1]}", server, MICRO_PROBES)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _probe(
+    base: str,
+    server: subprocess.Popen[str],
+    probes: tuple[tuple[str, int], ...] = PROBES,
+):
     deadline = time.monotonic() + SERVE_TIMEOUT
     while True:
         try:
@@ -255,12 +320,12 @@ def _probe(base: str, server: subprocess.Popen[str]):
         except OSError:
             if server.poll() is not None:
                 _, errors = server.communicate()
-                return FAILED, f"gunicorn exited: {last_line(errors)}"
+                return FAILED, f"gunicorn exited: {last_line(errors or '')}"
             if time.monotonic() > deadline:
                 return FAILED, f"no answer within {SERVE_TIMEOUT:.0f}s"
             time.sleep(0.05)
     answers = []
-    for path, expected in PROBES:
+    for path, expected in probes:
         try:
             with urllib.request.urlopen(base + path, timeout=5) as response:
                 status = response.status

@@ -72,6 +72,16 @@ def catalogue(template: Template) -> dict[str, Feature]:
     return features
 
 
+def refusals(template: Template) -> dict[str, str]:
+    """Return the features ``template`` leaves out on purpose, each with the reason."""
+    raw = template.variables.get("_refused_features", {})
+    if not isinstance(raw, dict):
+        raise TemplateError(
+            f"_refused_features of template {template.name!r} must be an object"
+        )
+    return {str(name): str(reason) for name, reason in raw.items()}
+
+
 def split_names(values: Iterable[str]) -> list[str]:
     """Split repeated, comma-separated ``--with`` values into names, in order."""
     names: list[str] = []
@@ -86,6 +96,12 @@ def split_names(values: Iterable[str]) -> list[str]:
 def select(template: Template, requested: list[str]) -> Selection:
     """Return ``requested`` and what it requires; InvalidInput on an unknown name."""
     features = catalogue(template)
+    reasons = refusals(template)
+    for name in requested:
+        if name not in features and name in reasons:
+            raise InvalidInput(
+                f"the {template.name} template has no {name!r} feature: {reasons[name]}"
+            )
     unknown = [name for name in requested if name not in features]
     if unknown:
         raise InvalidInput(_unknown(unknown, features))

@@ -31,6 +31,19 @@ def test_a_new_service_passes_every_step(tmp_path):
     assert lines[5].startswith("4 passed in ")
 
 
+def test_a_new_micro_service_passes_every_step(service_venv, tmp_path):
+    project = create_project("Checked", tmp_path, template="micro", git=False).path
+    service_venv.pip("--no-build-isolation", f"{project}[test]", "ruff")
+    (project / ".venv").symlink_to(service_venv.path)
+    result = check(str(project))
+    assert result.exit_code == 0, result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[1].split()[:2] == ["passed", "import"]
+    assert lines[1].endswith("checked.app")
+    assert lines[4].split()[:2] == ["passed", "serve"]
+    assert lines[4].endswith("GET / 200, GET /healthz 200")
+
+
 def test_a_failing_test_fails_the_check_and_names_the_step(tmp_path):
     project = create_project("Checked", tmp_path, git=False).path
     hello = project / "src" / "checked" / "hello.py"

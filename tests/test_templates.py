@@ -47,7 +47,7 @@ def test_templates_lists_the_bundled_ones():
     assert result.exit_code == 0
     rows = json.loads(result.stdout)["templates"]
     assert [row["name"] for row in rows] == ["micro", "service"]
-    assert rows[0]["features"] == []
+    assert rows[0]["features"] == ["mqtt", "metrics"]
     assert "db" in rows[1]["features"]
     lines = invoke("templates").stdout.splitlines()
     assert lines[0].startswith("micro  ") and lines[1].startswith("service  ")

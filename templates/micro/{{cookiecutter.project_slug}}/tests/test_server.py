@@ -3,13 +3,20 @@
 import os
 import re
 import secrets
+{%- if cookiecutter.with_mqtt %}
+import signal
+{%- endif %}
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 
 import pytest
+{%- if cookiecutter.with_mqtt %}
+from mosquitto import wait_for
+{%- endif %}
 
 #: How long to wait for waitress before calling it a failure: far longer than a
 #: busy machine needs, since every wait ends as soon as its condition holds.
@@ -17,15 +24,15 @@ PATIENCE = 120
 SERVING = re.compile(r"Serving on http://127\.0\.0\.1:(\d+)")
 
 
-@pytest.fixture()
-def server(tmp_path):
-    """waitress on 127.0.0.1: its base URL once it answers.
+@contextmanager
+def waitress(tmp_path, **env):
+    """waitress on 127.0.0.1: its process and base URL once it answers.
 
     Port 0 lets the system give a free port as waitress binds it, and
     waitress's log says which.
     """
     log_path = tmp_path / "waitress.log"
-    env = dict(os.environ, FLASK_SECRET_KEY=secrets.token_hex(32))
+    env = dict(os.environ, FLASK_SECRET_KEY=secrets.token_hex(32), **env)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
@@ -48,9 +55,10 @@ def server(tmp_path):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"waitress did not start:\n{log_path.read_text()}")
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{found[1]}"
+        yield process, f"http://127.0.0.1:{found[1]}"
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         process.wait(timeout=PATIENCE)
 
 
@@ -62,7 +70,29 @@ def get(url: str) -> tuple[int, str]:
         return err.code, err.read().decode()
 
 
-def test_production_server_serves(server):
-    assert get(server + "/") == (200, "Hello World!")
-    assert get(server + "/healthz")[0] == 200
-    assert get(server + "/nowhere")[0] == 404
+def test_production_server_serves(tmp_path):
+    with waitress(tmp_path) as (_, server):
+        assert get(server + "/") == (200, "Hello World!")
+        assert get(server + "/healthz")[0] == 200
+        assert get(server + "/nowhere")[0] == 404
+{%- if cookiecutter.with_mqtt %}
+        assert wait_for(lambda: get(server + "/readyz")[0] == 200)
+
+
+@pytest.mark.parametrize(
+    ("signal_number", "exit_code", "status"),
+    [(signal.SIGINT, 0, "offline"), (signal.SIGKILL, -signal.SIGKILL, "lost")],
+    ids=["stopped", "killed"],
+)
+def test_status_says_how_the_service_ended(
+    tmp_path, device, signal_number, exit_code, status
+):
+    # systemd and the container stop waitress with SIGINT.
+    topic = f"ended-{status}/status"
+    device.subscribe(topic)
+    with waitress(tmp_path, MQTT_TOPIC_PREFIX=f"ended-{status}") as (process, _):
+        assert wait_for(lambda: device.heard(topic) == [{"status": "online"}])
+        process.send_signal(signal_number)
+        assert process.wait(timeout=PATIENCE) == exit_code
+    assert wait_for(lambda: device.heard(topic)[-1] == {"status": status})
+{%- endif %}

@@ -9,6 +9,14 @@ import os
 
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
+{%- if cookiecutter.with_metrics or cookiecutter.with_mqtt %}
+{% endif %}
+{%- if cookiecutter.with_metrics %}
+from . import metrics
+{%- endif %}
+{%- if cookiecutter.with_mqtt %}
+from .mqtt import Mqtt
+{%- endif %}
 
 MIN_SECRET_KEY_LENGTH = 32
 # A random key has many different characters; a placeholder has few.
@@ -50,6 +58,12 @@ app.config.update(
     SESSION_COOKIE_HTTPONLY=True,
     SESSION_COOKIE_SAMESITE="Lax",
 )
+{%- if cookiecutter.with_metrics %}
+metrics.init_app(app)
+{%- endif %}
+{%- if cookiecutter.with_mqtt %}
+mqtt_client = Mqtt(app)
+{%- endif %}
 
 
 @app.route("/")
@@ -60,6 +74,16 @@ def hello():
 @app.get("/healthz")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
+{%- if cookiecutter.with_mqtt %}
+
+
+@app.get("/readyz")
+def readyz() -> tuple[dict[str, object], int]:
+    """Answer 200 while the MQTT broker is connected, 503 while it is not."""
+    ready = mqtt_client.connected()
+    state = "ok" if ready else "unavailable"
+    return {"status": state, "checks": {"mqtt": state}}, 200 if ready else 503
+{%- endif %}
 
 
 @app.after_request
