@@ -15,10 +15,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # flaskproto alone, for the demo: no test tools. hatchling, the build backend
-# of flaskproto and of the services it makes, is installed beside it so the
-# demo service builds without a second isolated build environment.
+# of flaskproto and of the services it makes, is installed beside it (with
+# editables, which its editable installs use), so the demo service builds
+# without an isolated build environment of its own.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e . 'hatchling>=1.26'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e . 'hatchling>=1.26' editables
 	touch $@
 
 # flaskproto with its test and docs tools: what make test runs. The demo keeps
