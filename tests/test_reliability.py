@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from helpers import wait_for
-from serving import REPRESENTATIVE, WORKERS, combos_with, features_of
+from serving import REPRESENTATIVE, combos_with
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
