@@ -154,23 +154,25 @@ def request(url: str, method: str = "GET", body=None, headers=None):
 
 
 @contextmanager
-def serving(command, *, cwd: Path, env: dict[str, str], port: int, log: Path):
-    """Run a server until the block ends; yield its base URL once it answers.
+def serving(command, *, cwd: Path, env: dict[str, str], log: Path):
+    """Run a gunicorn server until the block ends; yield its base URL once it answers.
 
-    The server runs in a process group of its own, stopped with SIGTERM, then
-    SIGKILL if it does not stop within 30 seconds.
+    The server is told to bind port 0 (``BIND`` in ``env`` is overridden), so
+    the kernel gives it a free port and its log says which. It runs in a
+    process group of its own, stopped with SIGTERM, then SIGKILL if it does
+    not stop within the tests' patience.
     """
-    base = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
         process = subprocess.Popen(
             command,
             cwd=cwd,
-            env=env,
+            env={**env, "BIND": "127.0.0.1:0"},
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    base = f"http://127.0.0.1:{listening_port(process, log)}"
 
     def answers() -> bool:
         try:
@@ -182,14 +184,14 @@ def serving(command, *, cwd: Path, env: dict[str, str], port: int, log: Path):
         return True
 
     try:
-        assert wait_for(answers, 60), log.read_text()
+        assert wait_for(answers), log.read_text()
         assert process.poll() is None, log.read_text()
         yield base
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=PATIENCE)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
+                process.wait(timeout=PATIENCE)

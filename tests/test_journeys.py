@@ -9,9 +9,11 @@ import json
 import os
 import secrets
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
-from helpers import assert_suite_passes, free_port, request, serving
+from helpers import assert_suite_passes, request, serving
 
 from flaskproto import add_resource, create_project
 from flaskproto.update import update_project
@@ -98,12 +100,10 @@ class Service:
         self.flask("db", "check")
 
     def serve(self):
-        port = free_port()
-        env = {**os.environ, **self.env, "BIND": f"127.0.0.1:{port}"}
-        env["WEB_CONCURRENCY"] = "2"
+        env = {**os.environ, **self.env, "WEB_CONCURRENCY": "2"}
         command = [self.venv.bin("gunicorn"), f"{self.package}:create_app()"]
-        log = self.tmp / f"gunicorn-{port}.log"
-        return serving(command, cwd=self.path, env=env, port=port, log=log)
+        log = Path(tempfile.mkdtemp(dir=self.tmp)) / "gunicorn.log"
+        return serving(command, cwd=self.path, env=env, log=log)
 
     def schema(self):
         result = self.venv.run(self.venv.bin("python"), "-c", SCHEMA, self.url)
@@ -187,13 +187,11 @@ def test_in_memory_items_are_the_same_for_every_request_under_gunicorn(
     # every request must see the same ones, whichever worker answers.
     made = create_project("Memo", tmp_path, features=["api"], git=False)
     service_venv.pip("--no-build-isolation", str(made.path))
-    port = free_port()
-    env = {**os.environ, "BIND": f"127.0.0.1:{port}"}
-    env["FLASK_SECRET_KEY"] = secrets.token_hex(32)
+    env = {**os.environ, "FLASK_SECRET_KEY": secrets.token_hex(32)}
     env.pop("WEB_CONCURRENCY", None)
     command = [service_venv.bin("gunicorn"), "memo:create_app()"]
     log = tmp_path / "gunicorn.log"
-    with serving(command, cwd=made.path, env=env, port=port, log=log) as base:
+    with serving(command, cwd=made.path, env=env, log=log) as base:
         status, _ = request(f"{base}/api/items", "POST", {"name": "bolt"})
         assert status == 201
         totals = [

@@ -8,9 +8,11 @@ Deployment run it.
 import secrets
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
-from helpers import free_port, request, serving
+from helpers import request, serving
 
 from flaskproto import create_project
 
@@ -67,15 +69,12 @@ def run(venv, project, command, env):
 
 
 def serve(venv, project, package, env, tmp_path):
-    port = free_port()
-    env = {**env, "BIND": f"127.0.0.1:{port}"}
     command = [f"{VENV}/bin/python", "-m", "gunicorn", f"{package}:create_app()"]
     return serving(
         sandboxed(venv, project, command),
         cwd=tmp_path,
         env=env,
-        port=port,
-        log=tmp_path / f"sandbox-{port}.log",
+        log=Path(tempfile.mkdtemp(dir=tmp_path)) / "sandbox.log",
     )
 
 
