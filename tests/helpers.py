@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -63,7 +64,13 @@ def assert_fully_rendered(project: Path) -> None:
 def assert_suite_passes(
     venv, project: Path, minimum: int = 20, env: dict[str, str] | None = None
 ) -> None:
-    """Run the project's own tests in ``venv``; all must pass, none skipped."""
+    """Run the project's own tests in ``venv``; all must pass, none skipped.
+
+    The run gets a temporary directory of its own: pytest sessions sharing
+    one, as when several suites run at once, remove each other's old
+    directories and can fail on it.
+    """
+    own_tmp = tempfile.mkdtemp(prefix="suite-tmp-", dir=project.parent)
     result = venv.run(
         venv.bin("python"),
         "-m",
@@ -72,7 +79,7 @@ def assert_suite_passes(
         "-p",
         "no:cacheprovider",
         cwd=project,
-        env=env,
+        env={"TMPDIR": own_tmp, **(env or {})},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     summary = result.stdout.strip().splitlines()[-1]
