@@ -320,11 +320,15 @@ def _create(
         command=plan.command,
     )
     if dry_run:
-        # No code of the template runs: its hooks are named, not run. Otherwise
-        # the same rendering as a real run, record included, into scratch.
-        result.hooks_not_run = template_hooks(tmpl)
+        # The same rendering as a real run, record included, into scratch. No
+        # code of another template runs: its hooks are named, not run. The
+        # bundled templates' hooks are flaskproto's own, and run.
+        if not tmpl.bundled:
+            result.hooks_not_run = template_hooks(tmpl)
         with tempfile.TemporaryDirectory(prefix="flaskproto-dry-run-") as dry:
-            rendered = render_project(tmpl, plan, Path(dry), output, run_hooks=False)
+            rendered = render_project(
+                tmpl, plan, Path(dry), output, run_hooks=tmpl.bundled
+            )
             result.files = _list_files(rendered)
         if git_plan == "initialised":
             result.git = "would be initialised"

@@ -78,7 +78,8 @@ def test_new_help_lists_the_template_variables(invoke):
         text
     )
     assert "package_name Python package name (import name) (derived from NAME)" in text
-    assert "project_name" not in text and "with_db" not in text
+    variables = text.split("Variables of the service template (--set KEY=VALUE):")[1]
+    assert "project_name" not in variables and "with_db" not in variables
 
 
 def test_new_prints_where_and_next_steps(invoke, tmp_path):

@@ -246,6 +246,11 @@ def test_questions_are_the_chosen_templates(terminal, tmp_path):
     child = terminal("new", "Dev Box", "--template", "micro", "-o", str(tmp_path))
     answer_all(child, "version [0.1.0]: ")
     child.sendline("")
+    child.expect_exact("(Enter: none): ")
+    features = child.before
+    child.sendline("")
     text = "\n".join(finish(child))
-    assert "python_version [" not in text and "Features" not in text
+    # micro's own questions and features: not service's python_version, nor db.
+    assert "python_version [" not in text
+    assert "mqtt" in features and "SQLAlchemy" not in features
     assert (tmp_path / "dev-box" / ".flaskproto.json").is_file()
