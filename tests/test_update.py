@@ -265,6 +265,60 @@ def test_features_added_later_append_migrations_after_the_head(
     assert git("status", "--porcelain", cwd=service) == ""
 
 
+NOTES_REVISION = '''"""Create the notes table.
+
+Revision ID: db_0002
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "db_0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("notes", sa.Column("id", sa.Integer(), primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("notes")
+'''
+
+
+def test_a_template_change_to_the_schema_arrives_after_the_head(tmp_path):
+    made = invoke("new", "Order Service", "--with", "db", "-o", tmp_path, "-q")
+    assert made.exit_code == 0, made.stderr
+    service = tmp_path / "order-service"
+    added = invoke("add", "resource", "widget", "-f", "label", "--path", service)
+    assert added.exit_code == 0, added.stderr
+    commit_all(service, "Add widgets")
+    # The next template version adds a table to the db feature: a revision
+    # after the template's own head, 0001.
+    template = tmp_path / "template"
+    shutil.copytree(REPO / "templates" / "service", template)
+    versions = template.joinpath(
+        "{{cookiecutter.project_slug}}", "src", "{{cookiecutter.package_name}}",
+        "migrations", "versions",
+    )  # fmt: skip
+    name = "{% if cookiecutter.with_db %}db_0002_create_notes.py{% endif %}"
+    (versions / name).write_text(NOTES_REVISION)
+
+    result = invoke("update", service, "--template", template)
+
+    assert result.exit_code == 0, result.stderr
+    assert revisions(service) == {
+        "0001": [],
+        "0002": ["0001"],
+        "db_0002": ["0002"],
+    }
+    script = (service / VERSIONS / "db_0002_create_notes.py").read_text()
+    assert "Revises: 0002\n" in script
+
+
 def test_a_service_made_with_features_at_once_has_one_line_of_migrations(tmp_path):
     made = invoke("new", "Order Service", "--with", "api,admin", "-o", tmp_path, "-q")
     assert made.exit_code == 0, made.stderr
