@@ -59,11 +59,13 @@ systemd:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq systemd; }
 
 # The micro template's mqtt feature is tested against a real broker, Debian's
-# mosquitto, which its tests start on a free 127.0.0.1 port.
+# mosquitto, which its tests start on a free 127.0.0.1 port, over TLS with a
+# certificate made by openssl.
 mosquitto:
-	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { \
+	@{ command -v mosquitto || [ -x /usr/sbin/mosquitto ]; } >/dev/null 2>&1 && \
+		command -v openssl >/dev/null 2>&1 || { \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq mosquitto; }
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq mosquitto openssl; }
 
 # The browser tests drive Debian's headless Chromium with its chromedriver.
 chromium:

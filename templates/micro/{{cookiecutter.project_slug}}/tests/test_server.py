@@ -4,6 +4,7 @@ import os
 import re
 import secrets
 {%- if cookiecutter.with_mqtt %}
+import shutil
 import signal
 {%- endif %}
 import subprocess
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 
 import pytest
 {%- if cookiecutter.with_mqtt %}
-from mosquitto import wait_for
+from mosquitto import Mosquitto, wait_for
 {%- endif %}
 
 #: How long to wait for waitress before calling it a failure: far longer than a
@@ -95,4 +96,40 @@ def test_status_says_how_the_service_ended(
         process.send_signal(signal_number)
         assert process.wait(timeout=PATIENCE) == exit_code
     assert wait_for(lambda: device.heard(topic)[-1] == {"status": status})
+
+
+def test_connects_over_tls(tmp_path):
+    # A certificate for 127.0.0.1 that the service trusts through MQTT_CA_FILE.
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl is needed to make the test certificate"
+    cert, key = tmp_path / "broker.pem", tmp_path / "broker.key"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        capture_output=True,
+        check=True,
+    )
+    broker = Mosquitto(tmp_path, tls=(cert, key))
+    tls = {"MQTT_TLS": "1", "MQTT_CA_FILE": str(cert), "MQTT_PORT": str(broker.port)}
+    try:
+        with waitress(tmp_path, **tls) as (_, server):
+            assert wait_for(lambda: get(server + "/readyz")[0] == 200)
+    finally:
+        broker.stop()
 {%- endif %}
