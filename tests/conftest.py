@@ -1,4 +1,5 @@
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -10,6 +11,14 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 # Other people's templates, kept as they published them (fixtures/README.md).
 collect_ignore = ["fixtures"]
+
+# A shell starts background jobs, and so a CI runner may start the suite, with
+# SIGINT ignored; children inherit an ignored signal, and Python then leaves it
+# ignored. The tests interrupt flaskproto and servers with SIGINT as a terminal
+# or systemd would, so every process they start gets it as such: a handler,
+# unlike SIG_IGN, does not survive exec.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 # Pip's cache lives in the real home; the tests run with a scratch HOME.
 PIP_ENV = {
     "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR")

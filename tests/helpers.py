@@ -127,16 +127,6 @@ def listening_port(process, log: Path, pattern=GUNICORN_LISTENING) -> int:
     return found[0]
 
 
-def default_sigint() -> None:
-    """Give a child process SIGINT as a program started from a terminal has it.
-
-    A shell starts background jobs, and so CI runners may start the tests, with
-    SIGINT ignored; children inherit that, and Python then leaves it ignored.
-    Pass as ``preexec_fn`` to a process a test interrupts with SIGINT.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as sock:

@@ -9,7 +9,7 @@ import sys
 import click
 import pytest
 from click.testing import CliRunner
-from helpers import PATIENCE, default_sigint, wait_for
+from helpers import PATIENCE, wait_for
 
 from flaskproto import __version__
 from flaskproto.cli import cli
@@ -256,7 +256,6 @@ def test_signal_during_generation_leaves_nothing(tmp_path, signum):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=default_sigint,
     )
     try:
         assert wait_for(started.exists), "generation never reached git"

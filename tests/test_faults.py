@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import default_sigint, tree
+from helpers import tree
 
 from flaskproto import create_project
 from flaskproto.cli import cli
@@ -59,7 +59,6 @@ def flaskproto(*args: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=default_sigint,
     )
 
 
@@ -375,7 +374,6 @@ def test_a_signal_at_each_step_leaves_whole_or_nothing(
         capture_output=True,
         text=True,
         timeout=300,
-        preexec_fn=default_sigint,
     )
     assert marker.read_text() == step, run.stderr
     assert_interrupted(run.returncode, run.stderr)
