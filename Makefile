@@ -85,7 +85,7 @@ test: $(VENV)/.installed-test postgres systemd bwrap mosquitto docs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -m "not reliability and not clients"
+	$(BIN)/python -m pytest -n 2 -m "not reliability and not clients"
 
 ## test-clients: a generated client, schemathesis and Chromium against served services; screenshots in build/artefacts/
 test-clients: $(VENV)/.installed-test postgres chromium
