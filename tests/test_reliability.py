@@ -77,7 +77,9 @@ def test_a_burst_of_requests_all_succeed_without_worker_restarts(serve, combo):
 
 @pytest.mark.clients
 @pytest.mark.parametrize("combo", combos_with("api"))
-def test_schemathesis_finds_no_server_error_nor_schema_violation(serve, combo):
+def test_schemathesis_finds_no_server_error_nor_schema_violation(
+    serve, combo, tmp_path
+):
     # Without db the example store keeps items in each worker's memory, as its
     # module says: an item created through one worker is unknown to the others,
     # which schemathesis's stateful checks would rightly report. One worker.
@@ -98,6 +100,7 @@ def test_schemathesis_finds_no_server_error_nor_schema_violation(serve, combo):
             "--no-color",
             *auth,
         ],
+        cwd=tmp_path,  # where schemathesis keeps its cache of failures
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
