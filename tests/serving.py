@@ -156,9 +156,10 @@ class Services:
             flask = [venv.bin("flask"), "--app", package]
             commands = [["db", "upgrade"]]
             if "auth" in features:
-                admin = ["--admin"] if "admin" in features else []
-                commands.append(["user", "create", EMAIL, "--password", PASSWORD])
-                commands[-1] += admin
+                create_user = ["user", "create", EMAIL, "--password", PASSWORD]
+                if "admin" in features:
+                    create_user.append("--admin")
+                commands.append(create_user)
             for args in commands:
                 done = venv.run(*flask, *args, cwd=project, env=env)
                 assert done.returncode == 0, done.stdout + done.stderr

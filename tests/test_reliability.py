@@ -78,7 +78,9 @@ def test_a_burst_of_requests_all_succeed_without_worker_restarts(serve, combo):
 
 @pytest.mark.clients
 @pytest.mark.parametrize("combo", combos_with("api"))
-def test_schemathesis_finds_no_server_error_nor_schema_violation(serve, combo):
+def test_schemathesis_finds_no_server_error_nor_schema_violation(
+    serve, combo, tmp_path
+):
     served = serve(combo)
     auth = []
     if "auth" in served.features:
@@ -95,6 +97,7 @@ def test_schemathesis_finds_no_server_error_nor_schema_violation(serve, combo):
             "--no-color",
             *auth,
         ],
+        cwd=tmp_path,  # where schemathesis keeps its cache of failures
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
