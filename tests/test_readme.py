@@ -82,7 +82,10 @@ def script(lines: list[str], poll: str) -> tuple[str, list[str]]:
                 "wait $server || true",
             ]
         else:
-            out.append(line)
+            # Each command reads its own copy of the answers a person would
+            # type (flask user create's password, twice): a program reading
+            # a shared stdin may buffer more than its own lines.
+            out.append(f'{{ {line}\n}} < "$ANSWERS"')
     return "\n".join(out) + "\n", parsed_only
 
 
@@ -112,13 +115,15 @@ def test_readme_commands_run_as_written(tmp_path, features):
         "BIND": f"127.0.0.1:{server_port}",
         "WEB_CONCURRENCY": "2",
     }
-    # Passwords that commands ask for, such as flask user create's, twice.
-    password = "correct horse battery staple\n" * 2
+    # What a person types when asked: a password and its confirmation.
+    answers = tmp_path / "answers"
+    answers.write_text("correct horse battery staple\n" * 2)
+    env["ANSWERS"] = str(answers)
     result = subprocess.run(
         ["bash", str(tmp_path / "readme.sh")],
         cwd=project,
         env=env,
-        input=password,
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=1800,
