@@ -7,7 +7,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,9 +30,11 @@ PROBES = (("/", 200), ("/healthz", 200), ("/readyz", 200))
 MICRO_PROBES = PROBES[:2]
 #: The template whose services are one module, ``app``, served by waitress.
 MICRO = "micro"
-SERVE_TIMEOUT = 30.0
-#: waitress's line naming the address it listens on.
+#: How long a server may take to start and answer, generous for a loaded machine.
+SERVE_TIMEOUT = 60.0
+#: The lines in which waitress and gunicorn name the address they listen on.
 WAITRESS_SERVING = re.compile(r"Serving on http://127\.0\.0\.1:(\d+)")
+GUNICORN_LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 
 
 @dataclass
@@ -222,60 +223,58 @@ def _ruff(python: str, root: Path, env: dict[str, str]):
     return PASSED, "ruff check and ruff format --check"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _serve(python: str, package: str, root: Path, env: dict[str, str]):
     probe = _run([python, "-c", "import gunicorn"], root, env)
     if probe.returncode != 0:
         return NOT_RUN, "gunicorn is not installed"
-    port = _free_port()
     server_env = {
         **env,
-        "BIND": f"127.0.0.1:{port}",
+        "BIND": "127.0.0.1:0",
         "WEB_CONCURRENCY": "1",
         "FLASK_SECRET_KEY": env.get("FLASK_SECRET_KEY") or secrets.token_hex(32),
     }
-    command = [
-        python,
-        "-m",
+    command = [python, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
+    return _serve_and_probe(
+        [*command, f"{package}:create_app()"],
+        root,
+        server_env,
+        GUNICORN_LISTENING,
         "gunicorn",
-        "--config",
-        "gunicorn.conf.py",
-        f"{package}:create_app()",
-    ]
-    server = subprocess.Popen(
-        command,
-        cwd=root,
-        env=server_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        PROBES,
     )
-    try:
-        return _probe(f"http://127.0.0.1:{port}", server)
-    finally:
-        server.terminate()
-        try:
-            server.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.communicate()
 
 
 def _serve_micro(python: str, package: str, root: Path, env: dict[str, str]):
     probe = _run([python, "-c", "import waitress"], root, env)
     if probe.returncode != 0:
         return NOT_RUN, "waitress is not installed"
-    # Port 0: waitress binds a port the kernel gives and logs which.
     command = [python, "-m", "waitress", "--host=127.0.0.1", "--port=0"]
+    return _serve_and_probe(
+        [*command, f"{package}:app"],
+        root,
+        env,
+        WAITRESS_SERVING,
+        "waitress",
+        MICRO_PROBES,
+    )
+
+
+def _serve_and_probe(
+    command: list[str],
+    root: Path,
+    env: dict[str, str],
+    listening: re.Pattern[str],
+    name: str,
+    probes: tuple[tuple[str, int], ...],
+):
+    """Start a server on port 0, read the port it got from its log, probe it.
+
+    Binding port 0 lets the kernel choose a free port, so no other program
+    can take the port between choosing it and binding it.
+    """
     with tempfile.TemporaryFile("w+") as log:
         server = subprocess.Popen(
-            [*command, f"{package}:app"],
+            command,
             cwd=root,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -283,19 +282,20 @@ def _serve_micro(python: str, package: str, root: Path, env: dict[str, str]):
             stderr=subprocess.STDOUT,
             text=True,
         )
+
+        def output() -> str:
+            log.seek(0)
+            return log.read()
+
         try:
             deadline = time.monotonic() + SERVE_TIMEOUT
-            while True:
-                log.seek(0)
-                output = log.read()
-                if found := WAITRESS_SERVING.search(output):
-                    break
+            while not (found := listening.search(output())):
                 if server.poll() is not None:
-                    return FAILED, f"waitress exited: {last_line(output)}"
+                    return FAILED, f"{name} exited: {last_line(output())}"
                 if time.monotonic() > deadline:
                     return FAILED, f"no answer within {SERVE_TIMEOUT:.0f}s"
                 time.sleep(0.05)
-            return _probe(f"http://127.0.0.1:{found[1]}", server, MICRO_PROBES)
+            return _probe(f"http://127.0.0.1:{found[1]}", server, probes, output, name)
         finally:
             server.terminate()
             try:
@@ -308,7 +308,9 @@ def _serve_micro(python: str, package: str, root: Path, env: dict[str, str]):
 def _probe(
     base: str,
     server: subprocess.Popen[str],
-    probes: tuple[tuple[str, int], ...] = PROBES,
+    probes: tuple[tuple[str, int], ...],
+    output: Callable[[], str],
+    name: str,
 ):
     deadline = time.monotonic() + SERVE_TIMEOUT
     while True:
@@ -319,8 +321,7 @@ def _probe(
             break
         except OSError:
             if server.poll() is not None:
-                _, errors = server.communicate()
-                return FAILED, f"gunicorn exited: {last_line(errors or '')}"
+                return FAILED, f"{name} exited: {last_line(output())}"
             if time.monotonic() > deadline:
                 return FAILED, f"no answer within {SERVE_TIMEOUT:.0f}s"
             time.sleep(0.05)

@@ -140,11 +140,19 @@ def listening_port(process, log: Path, pattern=GUNICORN_LISTENING) -> int:
     return found[0]
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@contextmanager
+def reserved_port():
+    """Yield a port on 127.0.0.1 that stays ours until the block ends.
+
+    For a server that must be told its port up front (a README's command, a
+    Makefile variable). The port is held by a socket bound with SO_REUSEADDR
+    that never listens: the kernel hands it to no other ``bind(0)``, while a
+    server binding it with SO_REUSEADDR, as gunicorn and Werkzeug do, can.
+    """
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", 0))
+        yield holder.getsockname()[1]
 
 
 def request(url: str, method: str = "GET", body=None, headers=None):

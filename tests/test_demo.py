@@ -3,19 +3,12 @@
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import urllib.request
 
 import pytest
 from conftest import PIP_ENV, REPO
-from helpers import wait_for
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from helpers import reserved_port, wait_for
 
 
 def fresh_copy(into):
@@ -42,9 +35,8 @@ def answers(url: str) -> bool:
 @pytest.mark.slow
 def test_make_demo_installs_only_what_serving_needs_and_serves(tmp_path):
     copy = fresh_copy(tmp_path / "flaskproto")
-    port = free_port()
     log = tmp_path / "demo.log"
-    with open(log, "w") as out:
+    with reserved_port() as port, open(log, "w") as out:
         make = subprocess.Popen(
             ["make", "demo", f"DEMO_PORT={port}"],
             cwd=copy,
@@ -54,15 +46,16 @@ def test_make_demo_installs_only_what_serving_needs_and_serves(tmp_path):
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    try:
-        served = wait_for(
-            lambda: make.poll() is None and answers(f"http://127.0.0.1:{port}/"), 600
-        )
-        text = log.read_text()
-        assert served, text
-    finally:
-        os.killpg(make.pid, signal.SIGTERM)
-        make.wait(timeout=60)
+        try:
+            served = wait_for(
+                lambda: make.poll() is None and answers(f"http://127.0.0.1:{port}/"),
+                600,
+            )
+            text = log.read_text()
+            assert served, text
+        finally:
+            os.killpg(make.pid, signal.SIGTERM)
+            make.wait(timeout=60)
     assert f"Serving it on http://127.0.0.1:{port} (Ctrl-C to stop)" in text
     assert "Next steps" not in text
     bin_dir = copy / ".venv" / "bin"

@@ -17,7 +17,7 @@ import textwrap
 
 import pytest
 from conftest import PIP_ENV
-from helpers import free_port
+from helpers import reserved_port
 
 from flaskproto import create_project
 from flaskproto.features import catalogue
@@ -97,7 +97,6 @@ def test_readme_commands_run_as_written(tmp_path, features):
     poll.write_text(POLL)
     text, parsed_only = script(lines, str(poll))
     (tmp_path / "readme.sh").write_text(text)
-    server_port = free_port()
     # The machine's settings for reaching the package index, as a user has them.
     network = {
         name: value
@@ -110,25 +109,26 @@ def test_readme_commands_run_as_written(tmp_path, features):
         "HOME": os.environ["HOME"],
         **network,
         **PIP_ENV,
-        "FLASK_RUN_PORT": str(free_port()),
-        "SERVER_PORT": str(server_port),
-        "BIND": f"127.0.0.1:{server_port}",
         "WEB_CONCURRENCY": "2",
     }
     # What a person types when asked: a password and its confirmation.
     answers = tmp_path / "answers"
     answers.write_text("correct horse battery staple\n" * 2)
     env["ANSWERS"] = str(answers)
-    result = subprocess.run(
-        ["bash", str(tmp_path / "readme.sh")],
-        cwd=project,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        start_new_session=True,
-    )
+    with reserved_port() as server_port, reserved_port() as run_port:
+        env["FLASK_RUN_PORT"] = str(run_port)
+        env["SERVER_PORT"] = str(server_port)
+        env["BIND"] = f"127.0.0.1:{server_port}"
+        result = subprocess.run(
+            ["bash", str(tmp_path / "readme.sh")],
+            cwd=project,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            start_new_session=True,
+        )
     assert result.returncode == 0, text + result.stdout[-5000:] + result.stderr[-5000:]
     programs = {shlex.split(line)[0] for line in parsed_only}
     assert programs <= ELSEWHERE
