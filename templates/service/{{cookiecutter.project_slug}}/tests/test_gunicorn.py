@@ -3,6 +3,9 @@ see it refuse to start, in one line, without a strong secret key; and serve it
 under flask run, as in development."""
 
 import http.client
+{%- if cookiecutter.with_api %}
+import json
+{%- endif %}
 import os
 import re
 import secrets
@@ -150,6 +153,34 @@ def test_gunicorn_responses_carry_the_security_headers(server, path):
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"]
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+{%- if cookiecutter.with_api %}
+
+
+# Beyond gunicorn's default limits: 4094 bytes for the request line, 8190 for
+# a header.
+@pytest.mark.parametrize(
+    ("path", "headers", "status"),
+    [
+        ("/api/items?page=" + "1" * 5000, {}, 414),
+        ("/api/items", {"X-Padding": "x" * 9000}, 431),
+    ],
+    ids=["long-request-line", "long-header"],
+)
+def test_gunicorn_refuses_oversized_requests_as_openapi_json_says(
+    server, path, headers, status
+):
+    port, _ = server
+    refused, refused_headers, _ = fetch(port, path, headers)
+    assert refused == status
+    assert refused_headers.get_content_type() == "text/html"
+    _, _, document = fetch(port, "/openapi.json")
+    spec = json.loads(document)
+    operations = [op for ops in spec["paths"].values() for op in ops.values()]
+    answers = {op["responses"][str(status)]["$ref"] for op in operations}
+    assert len(answers) == 1
+    declared = spec["components"]["responses"][answers.pop().rpartition("/")[2]]
+    assert list(declared["content"]) == ["text/html"]
+{%- endif %}
 {%- if cookiecutter.with_web %}
 
 
