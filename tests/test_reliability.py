@@ -11,6 +11,7 @@ runs them, `make test` does not.
 """
 
 import concurrent.futures
+import json
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import schemathesis
 from helpers import wait_for
 from serving import REPRESENTATIVE, combos_with
 
@@ -76,18 +78,58 @@ def test_a_burst_of_requests_all_succeed_without_worker_restarts(serve, combo):
     assert "Traceback" not in log
 
 
+# A request beyond the HTTP server's limits, which negative data can make, is
+# refused with 414 or 431, as /openapi.json says: a rejection like those in
+# schemathesis's own list.
+REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "414", "415"]
+REJECTIONS += ["422", "428", "429", "431", "5xx"]
+
+
+def schemathesis_config(headers: dict[str, str], logout_headers: dict[str, str]) -> str:
+    """Schemathesis's settings: the headers it sends, and its checks' rules.
+
+    POST /auth/logout revokes the token it is sent, so it gets a token of its
+    own: the other operations stay signed in through every phase, and the run
+    fails if any of them only ever got 401 or 403.
+    """
+    config = f"""headers = {toml_table(headers)}
+
+[checks.negative_data_rejection]
+expected-statuses = {json.dumps(REJECTIONS)}
+
+[warnings]
+fail-on = ["missing_auth"]
+"""
+    if logout_headers:
+        config += f"""
+[[operations]]
+include-name = "POST /auth/logout"
+headers = {toml_table(logout_headers)}
+"""
+    return config
+
+
+def toml_table(values: dict[str, str]) -> str:
+    pairs = ", ".join(f"{key} = {json.dumps(value)}" for key, value in values.items())
+    return f"{{ {pairs} }}"
+
+
 @pytest.mark.clients
 @pytest.mark.parametrize("combo", combos_with("api"))
 def test_schemathesis_finds_no_server_error_nor_schema_violation(
     serve, combo, tmp_path
 ):
     served = serve(combo)
-    auth = []
+    signed_in: list[dict[str, str]] = [{}, {}]
     if "auth" in served.features:
-        auth = ["-H", f"Authorization: {served.token_headers()['Authorization']}"]
+        signed_in = [served.token_headers(), served.token_headers()]
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(schemathesis_config(*signed_in))
     result = subprocess.run(
         [
             tool("schemathesis"),
+            "--config-file",
+            str(config),
             "run",
             f"http://127.0.0.1:{served.port}/openapi.json",
             "--checks",
@@ -95,7 +137,6 @@ def test_schemathesis_finds_no_server_error_nor_schema_violation(
             "--max-examples",
             "50",
             "--no-color",
-            *auth,
         ],
         cwd=tmp_path,  # where schemathesis keeps its cache of failures
         capture_output=True,
@@ -107,6 +148,22 @@ def test_schemathesis_finds_no_server_error_nor_schema_violation(
     summary = re.search(r"(\d+) generated, (\d+) passed", result.stdout)
     assert summary and summary[1] == summary[2] and int(summary[1]) > 100, result.stdout
     assert "Traceback" not in served.log.read_text()
+
+
+@pytest.mark.clients
+@pytest.mark.parametrize("combo", combos_with("api"))
+def test_requests_beyond_the_servers_limits_get_the_documented_refusals(serve, combo):
+    served = serve(combo)
+    schema = schemathesis.openapi.from_url(f"{served.url}/openapi.json")
+    operation = schema["/api/items"]["GET"]
+    # Beyond gunicorn's default limits: 4094 bytes for the request line, 8190
+    # for a header.
+    long_line = operation.Case(query={"page": "1" * 5000})
+    long_header = operation.Case(headers={"X-Padding": "x" * 9000})
+    for case, status in [(long_line, 414), (long_header, 431)]:
+        response = case.call()
+        assert response.status_code == status
+        case.validate_response(response)  # its status, type and body
 
 
 @pytest.mark.parametrize("combo", combos_with("api"))
