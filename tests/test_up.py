@@ -18,6 +18,15 @@ from flaskproto.create import METADATA_FILE
 
 SERVICES = {"orders": ["db", "api"], "payments": ["db", "api", "auth"], "shop": []}
 STARTED = re.compile(r"(\S+) started \(pid=(\d+)\)")
+PAYMENTS_HEALTH = """
+
+@bp.get("/payments-health")
+def payments_health():
+    from . import peers
+
+    status, answer = peers.call("payments", "/healthz")
+    return {"payments": status, "answer": answer}
+"""
 URL = re.compile(r"^  (\S+) +(http://127\.0\.0\.1:\d+)$", re.MULTILINE)
 
 
@@ -31,6 +40,10 @@ def workspace(service_venv, tmp_path_factory):
     root = tmp_path_factory.mktemp("hack")
     for name, features in SERVICES.items():
         path = create_project(name, root, features=features, git=False).path
+        if name == "orders":
+            # A route of the user's own that asks another service.
+            with (path / "src" / "orders" / "hello.py").open("a") as hello:
+                hello.write(PAYMENTS_HEALTH)
         service_venv.pip("--no-build-isolation", str(path))
         (path / ".venv").symlink_to(service_venv.path)
     return root
@@ -72,6 +85,12 @@ def gone(group):
     return not any(int(pgid) == group and stat[0] != "Z" for pgid, stat in rows)
 
 
+def traced(log, request_id):
+    """The services whose lines in ``log`` carry ``request_id``."""
+    line = re.compile(rf"^\S+ (\S+) +\| .*\[{re.escape(request_id)}\]", re.MULTILINE)
+    return set(line.findall(log.read_text()))
+
+
 def test_up_serves_every_service_on_its_port_until_sigterm(workspace, tmp_path):
     log = tmp_path / "up.log"
     with ExitStack() as held:
@@ -95,6 +114,16 @@ def test_up_serves_every_service_on_its_port_until_sigterm(workspace, tmp_path):
                 text,
                 re.MULTILINE,
             ), text
+            # One request followed through two services' logs by its ID.
+            status, answer = request(
+                f"{urls['orders']}/payments-health",
+                headers={"X-Request-ID": "trace-from-orders"},
+            )
+            assert status == 200, (answer, log.read_text())
+            assert answer["payments"] == 200, answer
+            assert wait_for(
+                lambda: traced(log, "trace-from-orders") >= {"orders", "payments"}
+            )
             # Each line of a service's output carries its name.
             assert re.search(r"^\S+ orders +\| ", text, re.MULTILINE), text
         finally:
