@@ -61,6 +61,12 @@ class MergeConflict(FlaskprotoError):
     exit_code = 12
 
 
+class ServiceStopped(FlaskprotoError):
+    """A service run by flaskproto up failed to start or stopped by itself."""
+
+    exit_code = 14
+
+
 #: flaskproto check (and new --check): a check failed, or one could not run.
 CHECK_FAILED = 8
 CHECK_NOT_RUN = 9
@@ -86,6 +92,7 @@ EXIT_CODES = {
     LocalChanges.exit_code: "edited or uncommitted files in the way; commit or --force",
     MergeConflict.exit_code: "the update left merge conflicts to resolve (listed)",
     UPDATE_AVAILABLE: "an update is waiting: flaskproto update merges it",
+    ServiceStopped.exit_code: "a service failed to start or stopped; all were stopped",
     INTERRUPTED: "interrupted (Ctrl-C or SIGTERM); nothing half-made was left behind",
 }
 
@@ -102,6 +109,7 @@ COMMAND_EXIT_CODES: dict[str, tuple[int, ...]] = {
     "templates": (*_ALWAYS, TemplateError.exit_code),
     "features": (*_ALWAYS, TemplateError.exit_code),
     "config": (*_ALWAYS, TemplateError.exit_code),
+    "up": (*_ALWAYS, NotAService.exit_code, 7, ServiceStopped.exit_code),
 }
 
 
