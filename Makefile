@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo docs test systemd bwrap chromium mosquitto test-journeys test-readme test-matrix test-reliability test-clients test-resources test-hostile postgres ab bench bench-growth clean
+.PHONY: demo docs test systemd bwrap chromium mosquitto test-journeys test-readme test-matrix test-reliability test-clients test-resources test-hostile postgres ab bench bench-growth bench-up clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -138,6 +138,10 @@ bench: $(VENV)/.installed-test $(BENCH_PEERS)/bin/django-admin
 ## bench-growth: time add resource and the grown service's suite at 1, 5, 20 resources; writes bench/GROWTH.md
 bench-growth: $(VENV)/.installed-test
 	$(BIN)/python bench/growth.py $(BENCH_ARGS)
+
+## bench-up: five services from an empty folder to all ready under flaskproto up, against one; writes bench/WORKSPACE.md
+bench-up: $(VENV)/.installed-test
+	$(BIN)/python bench/workspace.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build
