@@ -44,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
 {%- if cookiecutter.with_auth %}
     # How werkzeug hashes passwords; tests may pick a cheaper method.
     "HASH_METHOD": "scrypt",
-    # Bearer tokens stop working this many seconds after sign-in.
+    # Bearer tokens and sessions stop working this many seconds after sign-in.
     "TOKEN_MAX_AGE": 7 * 24 * 3600,
     # Failed sign-ins allowed per account, and per client address, within
     # LOGIN_FAILURE_WINDOW seconds; further attempts get 429 until it passes.
