@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "LOG_LEVEL": "INFO",
+    # text for a terminal; json for a log collector, one object a line.
+    "LOG_FORMAT": "text",
 {%- if cookiecutter.with_api %}
     # /openapi.json names each operation after its view, as in
     # get_items_get_item: client generators name their functions so.
