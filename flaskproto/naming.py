@@ -66,6 +66,7 @@ DEPENDENCY_NAMES = frozenset(
         "pydantic_core",
         "pygments",
         "pytest",
+        "pythonjsonlogger",
         "rich",
         "ruff",
         "setuptools",

@@ -58,7 +58,7 @@ def serve(services, combo):
 def expected_paths(combo: str) -> set[str]:
     paths = {"/api/items", "/api/items/{item_id}", "/api/orders", "/api/orders/{id}"}
     if "auth" in features_of(combo):
-        paths |= {"/auth/login", "/auth/logout", "/auth/me"}
+        paths |= {"/auth/login", "/auth/logout", "/auth/me", "/auth/password"}
     return paths
 
 

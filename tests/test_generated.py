@@ -234,7 +234,15 @@ def test_dependencies_are_bounded_ranges(tmp_path):
         *pyproject["dependencies"],
         *pyproject["optional-dependencies"]["test"],
     ]
-    expected = {"flask", "gunicorn", "python-dotenv", "pytest", "bandit", "ruff"}
+    expected = {
+        "flask",
+        "gunicorn",
+        "python-dotenv",
+        "python-json-logger",
+        "pytest",
+        "bandit",
+        "ruff",
+    }
     assert {r.split(">=")[0] for r in requirements} == expected
     for requirement in requirements:
         assert ">=" in requirement and ",<" in requirement, requirement

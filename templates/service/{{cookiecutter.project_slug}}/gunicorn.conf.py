@@ -1,5 +1,6 @@
 """Gunicorn settings for production; each can be changed from the environment."""
 
+import logging
 import os
 {%- if cookiecutter.with_metrics %}
 import shutil
@@ -26,6 +27,60 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]'
+
+
+class AccessFields(logging.Filter):
+    """Give an access log record its request's fields, for the JSON lines.
+
+    gunicorn logs a request with its atoms, as in access_log_format, for
+    arguments; the service's logs module puts the route in the WSGI environ.
+    """
+
+    def filter(self, record):
+        atoms = record.args
+        record.request_id = atoms["{x-request-id}o"]
+        record.method = atoms["m"]
+        record.route = atoms.get("{{ '{' }}{{ cookiecutter.package_name }}.route}e")
+        record.path = atoms["U"]
+        record.status = int(atoms["s"])
+        record.duration_ms = atoms["D"] / 1000
+        return True
+
+
+# FLASK_LOG_FORMAT=json: gunicorn's lines too are JSON objects, one a line,
+# with the fields of the service's own (see the logs module).
+if os.environ.get("FLASK_LOG_FORMAT") == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"access": {"()": AccessFields}},
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(levelname)s %(name)s %(message)s",
+                "rename_fields": {"levelname": "level", "name": "logger"},
+                "timestamp": "time",
+            }
+        },
+        "handlers": {
+            "error": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "formatter": "json",
+            },
+            "access": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "json",
+                "filters": ["access"],
+            },
+        },
+        "root": {"level": "INFO", "handlers": ["error"]},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["error"], "propagate": False},
+            "gunicorn.access": {"handlers": ["access"], "propagate": False},
+        },
+    }
 # No runtime control socket: the service is managed by signals and its supervisor.
 control_socket_disable = True
 

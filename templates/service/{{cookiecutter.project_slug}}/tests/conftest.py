@@ -71,11 +71,17 @@ def gunicorn():
 
     ``with gunicorn(log_path, workers) as port:`` serves on 127.0.0.1 until the
     block ends. Port 0 lets the system give a free port as gunicorn binds it,
-    and gunicorn's log says which.
+    and gunicorn's log says which. ``wsgi_app`` is what gunicorn serves, the
+    service unless a test names an app of its own, in the log's directory.
     """
 
     @contextlib.contextmanager
-    def serve(log_path, workers=1, **extra_env):
+    def serve(
+        log_path,
+        workers=1,
+        wsgi_app="{{ cookiecutter.package_name }}:create_app()",
+        **extra_env,
+    ):
         env = {
 {%- if cookiecutter.with_metrics %}
             # Each run makes its own metrics directory (gunicorn.conf.py).
@@ -103,7 +109,7 @@ def gunicorn():
                     "gunicorn",
                     "--config",
                     str(PROJECT_ROOT / "gunicorn.conf.py"),
-                    "{{ cookiecutter.package_name }}:create_app()",
+                    wsgi_app,
                 ],
                 cwd=log_path.parent,
                 env=env,

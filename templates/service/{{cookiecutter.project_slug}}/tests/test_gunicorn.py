@@ -3,9 +3,7 @@ see it refuse to start, in one line, without a strong secret key; and serve it
 under flask run, as in development."""
 
 import http.client
-{%- if cookiecutter.with_api %}
 import json
-{%- endif %}
 import os
 import re
 import secrets
@@ -107,9 +105,55 @@ def test_gunicorn_serves_hello_world(server, wait_for_log):
     assert "[via-gunicorn]" in log
 
 
-def test_flask_run_logs_the_request_id_too(tmp_path, wait_for_log):
+# The service with a route that logs, for the application's lines.
+LOGGING_APP = """
+from flask import current_app
+
+from {{ cookiecutter.package_name }} import create_app
+
+app = create_app()
+
+
+@app.get("/things/<int:thing_id>")
+def thing(thing_id):
+    current_app.logger.info("handled thing %d", thing_id)
+    return "ok"
+"""
+
+
+def test_gunicorn_logs_json_lines_with_the_request_fields(gunicorn, tmp_path):
+    (tmp_path / "logging_app.py").write_text(LOGGING_APP)
+    log_path = tmp_path / "gunicorn.log"
+    served = gunicorn(log_path, wsgi_app="logging_app:app", FLASK_LOG_FORMAT="json")
+    with served as port:
+        status, _, _ = fetch(port, "/things/7", {"X-Request-ID": "json-42"})
+        assert status == 200
+    # Every line, gunicorn's own included, is one JSON object.
+    lines = [json.loads(line) for line in log_path.read_text().splitlines()]
+    assert any(line["logger"] == "gunicorn.error" for line in lines)
+    ours = [line for line in lines if line.get("request_id") == "json-42"]
+    by_logger = {line["logger"]: line for line in ours}
+    assert set(by_logger) == {"gunicorn.access", "{{ cookiecutter.package_name }}"}
+    access = by_logger["gunicorn.access"]
+    assert access["method"] == "GET"
+    assert access["route"] == "/things/<int:thing_id>"
+    assert access["path"] == "/things/7"
+    assert access["status"] == 200
+    assert access["duration_ms"] >= 0
+    handled = by_logger["{{ cookiecutter.package_name }}"]
+    assert handled["message"] == "handled thing 7"
+    assert handled["level"] == "INFO"
+    assert (handled["method"], handled["route"]) == ("GET", "/things/<int:thing_id>")
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_flask_run_logs_the_request_id_too(tmp_path, wait_for_log, log_format):
     log_path = tmp_path / "flask-run.log"
-    env = {**os.environ, "FLASK_SECRET_KEY": secrets.token_hex(32)}
+    env = {
+        **os.environ,
+        "FLASK_SECRET_KEY": secrets.token_hex(32),
+        "FLASK_LOG_FORMAT": log_format,
+    }
     with log_path.open("wb") as log:
         # Port 0: the development server picks a free one and says which.
         process = subprocess.Popen(  # noqa: S603  # nosec B603
@@ -136,9 +180,18 @@ def test_flask_run_logs_the_request_id_too(tmp_path, wait_for_log):
         assert found, text
         status, _, _ = fetch(int(found[1]), "/", {"X-Request-ID": "via-flask-run"})
         assert status == 200
-        log = wait_for_log(log_path, "[via-flask-run]")
+        log = wait_for_log(log_path, "via-flask-run")
         line = next(line for line in log.splitlines() if "via-flask-run" in line)
-        assert '"GET / HTTP/1.1" 200' in line
+        if log_format == "json":
+            fields = json.loads(line)
+            assert '"GET / HTTP/1.1" 200' in fields["message"]
+            assert fields["request_id"] == "via-flask-run"
+            assert (fields["method"], fields["route"]) == ("GET", "/")
+            assert fields["status"] == 200
+            assert fields["duration_ms"] >= 0
+        else:
+            assert '"GET / HTTP/1.1" 200' in line
+            assert "[via-flask-run]" in line
     finally:
         process.terminate()
         process.wait(timeout=30)

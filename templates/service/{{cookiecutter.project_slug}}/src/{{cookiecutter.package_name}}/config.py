@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "LOG_LEVEL": "INFO",
+    # text for a terminal; json for a log collector, one object a line.
+    "LOG_FORMAT": "text",
 {%- if cookiecutter.with_api %}
     # /openapi.json names each operation after its view, as in
     # get_items_get_item: client generators name their functions so.
@@ -44,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
 {%- if cookiecutter.with_auth %}
     # How werkzeug hashes passwords; tests may pick a cheaper method.
     "HASH_METHOD": "scrypt",
-    # Bearer tokens stop working this many seconds after sign-in.
+    # Bearer tokens and sessions stop working this many seconds after sign-in.
     "TOKEN_MAX_AGE": 7 * 24 * 3600,
     # Failed sign-ins allowed per account, and per client address, within
     # LOGIN_FAILURE_WINDOW seconds; further attempts get 429 until it passes.
