@@ -1,5 +1,6 @@
 """Checks shared by the tests that generate projects."""
 
+import ast
 import json
 import os
 import re
@@ -39,6 +40,18 @@ def assert_ruff_clean(project: Path) -> None:
             text=True,
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def package_version(project: Path, package: str) -> str:
+    """The version a made project keeps: its package's ``__version__``."""
+    init = project / "src" / package / "__init__.py"
+    for node in ast.parse(init.read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "__version__"
+            for target in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{init} sets no __version__")
 
 
 def assert_hadolint_clean(project: Path) -> None:
