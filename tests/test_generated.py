@@ -258,6 +258,7 @@ def test_dependencies_are_bounded_ranges(tmp_path):
         *pyproject["optional-dependencies"]["test"],
     ]
     expected = {"flask", "gunicorn", "python-dotenv", "pytest", "bandit", "ruff"}
+    expected |= {"pytest-cov", "uv"}
     assert {r.split(">=")[0] for r in requirements} == expected
     for requirement in requirements:
         assert ">=" in requirement and ",<" in requirement, requirement
