@@ -149,7 +149,8 @@ class _NewCommand(click.Command):
     "--install",
     is_flag=True,
     help="Then create .venv in the project and install it, editable, with its"
-    " test extra (uv when on PATH, else venv and pip).",
+    " test extra (uv when on PATH, else venv and pip), and pin its"
+    " dependencies as its template says (the service's requirements.txt).",
 )
 @click.option(
     "--check",
@@ -280,6 +281,8 @@ def new(
     click.echo(f"  {len(result.files)} files; git: {result.git}")
     if result.installed_with is not None:
         click.echo(f"  installed into .venv with {result.installed_with}")
+    for step in result.locked_with:
+        click.echo(f"  dependencies pinned: {step}")
     click.echo("\nNext steps:")
     for step in result.next_steps:
         click.echo(f"  {step}")

@@ -34,7 +34,7 @@ from .errors import (
 )
 from .features import Selection, select
 from .generate import generate, own_extensions, prompted, template_hooks
-from .install import VENV, install_project
+from .install import VENV, install_project, lock_project
 from .naming import Names, derive_names
 from .replay import Answers, answers_for, command_line
 from .templates import DEFAULT_TEMPLATE, Template, open_template
@@ -62,6 +62,8 @@ class ProjectResult:
     later_steps: list[str] = field(default_factory=list)
     #: The tool that installed the project into .venv (``install=True``).
     installed_with: str | None = None
+    #: The commands that pinned the dependencies after installing them.
+    locked_with: list[str] = field(default_factory=list)
     #: The flaskproto new command that makes this project again.
     command: str = ""
     #: The template's hooks a dry run did not run.
@@ -89,6 +91,7 @@ class ProjectResult:
             "git": self.git,
             "dry_run": self.dry_run,
             "installed_with": self.installed_with,
+            "locked_with": self.locked_with,
             "command": self.command,
             "next_steps": self.next_steps,
             "hooks_not_run": self.hooks_not_run,
@@ -376,6 +379,18 @@ def _create(
             result.installed_with = install_project(target)
         except InstallError as err:
             raise InstallError(f"{err}; {target} was made, without {VENV}") from err
+        lock_steps = render_steps(tmpl, "_lock_steps", plan.context["cookiecutter"])
+        if lock_steps:
+            if progress is not None:
+                progress(f"Pinning the dependencies: {'; '.join(lock_steps)}")
+            try:
+                lock_project(target, lock_steps)
+            except InstallError as err:
+                raise InstallError(
+                    f"{err}; {target} was made and installed into {VENV}, its"
+                    " dependencies not pinned"
+                ) from err
+            result.locked_with = lock_steps
     return result
 
 

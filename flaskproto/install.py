@@ -1,8 +1,10 @@
-"""Install a new project into a virtualenv of its own, with its test extra."""
+"""Install a new project into a virtualenv of its own, with its test extra, and pin
+its dependencies with the tools that extra brings."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -64,13 +66,33 @@ def make_virtualenv(venv: Path, project: Path, extras: str, *, editable: bool) -
     return tool
 
 
-def _run(command: list[str], cwd: Path) -> None:
+def lock_project(path: Path, steps: list[str]) -> None:
+    """Run the template's lock ``steps`` in ``path``, tools of ``path/.venv`` first.
+
+    The steps write the project's file of pinned dependencies (the service's
+    requirements.txt) with a tool its test extra installed.
+    """
+    bin_dir = path / VENV / "bin"
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "VIRTUAL_ENV": str(path / VENV),
+    }
+    for step in steps:
+        command = shlex.split(step)
+        command[0] = shutil.which(command[0], path=str(bin_dir)) or command[0]
+        _run(command, path, env, doing="pinning the dependencies")
+
+
+def _run(
+    command: list[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    doing: str = "installing",
+) -> None:
     try:
-        result = run_quietly(command, cwd, {"PIP_NO_INPUT": "1"})
+        result = run_quietly(command, cwd, {"PIP_NO_INPUT": "1", **(env or {})})
     except OSError as err:
         raise InstallError(f"cannot run {command[0]}: {err.strerror}") from err
     if result.returncode != 0:
         detail = last_line(result.stderr or result.stdout) or "no message"
-        raise InstallError(
-            f"installing failed ({os.path.basename(command[0])}): {detail}"
-        )
+        raise InstallError(f"{doing} failed ({os.path.basename(command[0])}): {detail}")

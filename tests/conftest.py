@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from rendered import distinct_versions, render_every_combination
 
 REPO = Path(__file__).resolve().parent.parent
 # Other people's templates, kept as they published them (fixtures/README.md).
@@ -79,6 +80,18 @@ class Venv:
     def install_service(self, project: Path) -> None:
         """Install a generated service quickly, its dependencies being present."""
         self.pip("--no-deps", "--no-build-isolation", str(project))
+
+
+@pytest.fixture(scope="session")
+def projects(tmp_path_factory) -> list[Path]:
+    """Every valid feature combination, rendered, each in a directory of its own."""
+    return render_every_combination(tmp_path_factory.mktemp("combinations"))
+
+
+@pytest.fixture(scope="session")
+def distinct_files(projects, tmp_path_factory) -> Path:
+    """Each distinct version of each file of ``projects`` once (see rendered.py)."""
+    return distinct_versions(projects, tmp_path_factory.mktemp("distinct"))
 
 
 @pytest.fixture(scope="session")

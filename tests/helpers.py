@@ -1,5 +1,6 @@
 """Checks shared by the tests that generate projects."""
 
+import ast
 import json
 import os
 import re
@@ -19,6 +20,7 @@ import jinja2
 
 RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent)) or "ruff"
 UNRENDERED = ("{{", "{%", "{#", "cookiecutter")
+GITHUB_EXPRESSION = re.compile(r"\$\{\{ [\w.-]+ \}\}")
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -39,6 +41,18 @@ def assert_ruff_clean(project: Path) -> None:
             text=True,
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def package_version(project: Path, package: str) -> str:
+    """The version a made project keeps: its package's ``__version__``."""
+    init = project / "src" / package / "__init__.py"
+    for node in ast.parse(init.read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "__version__"
+            for target in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{init} sets no __version__")
 
 
 def assert_hadolint_clean(project: Path) -> None:
@@ -66,6 +80,9 @@ def assert_fully_rendered(project: Path) -> None:
         # Flask renders its own templates at run time: their {{ }} and {% %}
         # are meant to be there, and must parse.
         flask_template = is_flask_template(path)
+        if path.startswith(".github/workflows/"):
+            # GitHub Actions reads its own ${{ }} expressions at run time.
+            text = GITHUB_EXPRESSION.sub("", text)
         for marker in ("cookiecutter",) if flask_template else UNRENDERED:
             assert marker not in text, f"{marker!r} left in {path}"
         if flask_template:
@@ -75,9 +92,14 @@ def assert_fully_rendered(project: Path) -> None:
 
 
 def assert_suite_passes(
-    venv, project: Path, minimum: int = 20, env: dict[str, str] | None = None
+    venv,
+    project: Path,
+    minimum: int = 20,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
 ) -> None:
-    """Run the project's own tests in ``venv``; all must pass, none skipped.
+    """Run the project's own tests in ``venv``, with ``args``; all must pass,
+    none skipped.
 
     The run gets a temporary directory of its own: pytest sessions sharing
     one, as when several suites run at once, remove each other's old
@@ -91,6 +113,7 @@ def assert_suite_passes(
         "-q",
         "-p",
         "no:cacheprovider",
+        *args,
         cwd=project,
         env={"TMPDIR": own_tmp, **(env or {})},
     )

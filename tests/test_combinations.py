@@ -72,7 +72,8 @@ def test_combination_passes_its_own_tests(features, service_venv, tmp_path, requ
     assert_plain_cookiecutter_agrees(result, tmp_path / "plain")
     extras = "[postgres]" if "db" in features else ""
     service_venv.pip("--no-build-isolation", f"{project}{extras}")
-    assert_suite_passes(service_venv, project)
+    # As CI runs it: with coverage, which must reach the project's floor.
+    assert_suite_passes(service_venv, project, args=("--cov",))
     if "db" in features and (MATRIX == "full" or features in ON_POSTGRES):
         postgres = request.getfixturevalue("postgres")
         url = postgres.create_database(result.names.package_name)

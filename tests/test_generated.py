@@ -22,6 +22,7 @@ from helpers import (
     assert_ruff_clean,
     assert_suite_passes,
     listening_port,
+    package_version,
     tree,
     wait_for,
 )
@@ -31,6 +32,8 @@ from flaskproto.create import METADATA_FILE
 from flaskproto.templates import load_template
 
 HOSTILE_NAME = 'Bob\'s "Quoted" API'
+#: A version other than the template's default, given when the service is made.
+VERSION = {"version": "2.5.0rc1"}
 HOSTILE_DESCRIPTION = (
     'Says "hi" & \'bye\' \\ {{ 7*7 }} {% raw %} """\nsecond line\n# not a heading'
 )
@@ -103,7 +106,7 @@ def installed_service(service_venv, tmp_path_factory):
     """A generated service with hostile values, installed in the test virtualenv."""
     where = tmp_path_factory.mktemp("service")
     project = create_project(
-        HOSTILE_NAME, where, context={"description": HOSTILE_DESCRIPTION}
+        HOSTILE_NAME, where, context={"description": HOSTILE_DESCRIPTION, **VERSION}
     ).path
     service_venv.install_service(project)
     return project
@@ -151,7 +154,11 @@ def test_gunicorn_serves_the_service(
                 return False
 
         assert wait_for(answers), log.read_text()
-        assert health == {"status": "ok", "service": HOSTILE_NAME}
+        assert health == {
+            "status": "ok",
+            "service": HOSTILE_NAME,
+            "version": VERSION["version"],
+        }
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
             assert response.read() == b"Hello World!"
             assert response.headers["Content-Type"].startswith("text/plain")
@@ -168,6 +175,22 @@ def test_gunicorn_serves_the_service(
     # gunicorn.conf.py turns the control socket off; gunicorn's default puts it
     # under $HOME/.gunicorn.
     assert not (isolated_environment / ".gunicorn").exists()
+
+
+def test_the_version_lives_in_the_package_alone(service_venv, installed_service):
+    # pyproject.toml names no version of its own: the built distribution's
+    # comes from __version__, which /healthz reports.
+    project = tomllib.loads((installed_service / "pyproject.toml").read_text())
+    assert "version" not in project["project"]
+    assert project["project"]["dynamic"] == ["version"]
+    package = "bob_s_quoted_api"
+    assert package_version(installed_service, package) == VERSION["version"]
+    installed = service_venv.run(
+        service_venv.bin("python"),
+        "-c",
+        "import importlib.metadata as m; print(m.version('bob-s-quoted-api'))",
+    )
+    assert installed.stdout.strip() == "2.5.0rc1", installed.stderr
 
 
 def test_gunicorn_refuses_to_start_without_a_secret(
@@ -243,6 +266,7 @@ def test_dependencies_are_bounded_ranges(tmp_path):
         "bandit",
         "ruff",
     }
+    expected |= {"pytest-cov", "uv"}
     assert {r.split(">=")[0] for r in requirements} == expected
     for requirement in requirements:
         assert ">=" in requirement and ",<" in requirement, requirement

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from helpers import assert_suite_passes
+from helpers import assert_suite_passes, package_version
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
@@ -192,7 +192,7 @@ def assert_holds_values(
     author = pyproject["authors"][0]
     expected = {
         "description": pyproject["description"],
-        "version": pyproject["version"],
+        "version": package_version(project, package),
         "author_name": author["name"],
         "author_email": author["email"],
     }
@@ -200,7 +200,7 @@ def assert_holds_values(
         if key in values:
             assert found == values[key], key
     # What pip and hatchling will make of it: a version they accept.
-    Version(pyproject["version"])
+    Version(package_version(project, package))
 
     record = json.loads(texts[METADATA_FILE])
     assert record["context"]["project_name"] == name

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import venv
 
@@ -38,6 +39,11 @@ def test_install_makes_a_virtualenv_ready_to_test(tmp_path, run_flaskproto):
     assert data["installed_with"] == "pip"
     assert data["next_steps"][:2] == ["cd order-service", ". .venv/bin/activate"]
     assert "Installing order-service into .venv" in result.stderr
+    # The image's dependencies are pinned with the uv of the test extra.
+    assert data["locked_with"] == ["uv pip compile pyproject.toml"]
+    pins = (tmp_path / "order-service" / "requirements.txt").read_text()
+    assert "#    uv pip compile pyproject.toml\n" in pins
+    assert re.search(r"^flask==\S+ \\\n +--hash=sha256:", pins, re.MULTILINE)
     assert_own_tests_pass(tmp_path / "order-service")
 
 

@@ -5,94 +5,16 @@ ruff's S rules (flake8-bandit), bandit itself, and a search for anything that
 looks like a secret written into the generated files.
 """
 
-import concurrent.futures
-import functools
-import hashlib
 import json
-import multiprocessing
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import jinja2
 import pytest
-from helpers import RUFF, tree
-from test_combinations import combinations
-
-from flaskproto import create_project
-
-COMBINATIONS = combinations("full")
-NAME = "Scanned Service"
-SLUG = "scanned-service"
-
-
-def _compile_each_source_once() -> None:
-    """Make Jinja compile each template source once in this process.
-
-    cookiecutter makes a new Jinja environment, configured the same way, for
-    each project, and so compiles every file again; compiling is most of the
-    time a render takes. The rendering itself is cookiecutter's, unchanged.
-    """
-    compile_source = jinja2.Environment.compile
-    if getattr(compile_source, "reuses_code", False):
-        return
-
-    @functools.wraps(compile_source)
-    def compile_once(self, source, name=None, filename=None, *args, **kwargs):
-        if not isinstance(source, str):
-            return compile_source(self, source, name, filename, *args, **kwargs)
-        key = (source, name, filename, args, tuple(sorted(kwargs.items())))
-        if key not in compiled:
-            compiled[key] = compile_source(
-                self, source, name, filename, *args, **kwargs
-            )
-        return compiled[key]
-
-    compiled: dict = {}
-    compile_once.reuses_code = True  # type: ignore[attr-defined]
-    jinja2.Environment.compile = compile_once  # type: ignore[method-assign]
-
-
-def _render(args: tuple[Path, tuple[str, ...]]) -> Path:
-    """Render one combination; runs in a worker process of its own."""
-    _compile_each_source_once()
-    where, features = args
-    return create_project(NAME, where, features=features, git=False).path
-
-
-@pytest.fixture(scope="module")
-def projects(tmp_path_factory) -> list[Path]:
-    """Every valid combination, each in its own directory, all with one name."""
-    root = tmp_path_factory.mktemp("combinations")
-    jobs = [
-        (root / str(index), features) for index, features in enumerate(COMBINATIONS)
-    ]
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
-        return list(pool.map(_render, jobs, chunksize=8))
-
-
-@pytest.fixture(scope="module")
-def distinct_files(projects, tmp_path_factory) -> Path:
-    """Each distinct version of each file once, at its path in a project.
-
-    With one name for every project, most files are the same in many
-    combinations: version N of a file goes to vN/<its path>.
-    """
-    root = tmp_path_factory.mktemp("distinct")
-    seen: dict[str, set[str]] = {}
-    for project in projects:
-        for path, content in tree(project).items():
-            versions = seen.setdefault(path, set())
-            digest = hashlib.sha256(content).hexdigest()
-            if digest not in versions:
-                target = root / f"v{len(versions)}" / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(content)
-                versions.add(digest)
-    return root
+from helpers import RUFF
+from rendered import COMBINATIONS
 
 
 def test_every_valid_combination_is_rendered(projects):

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from {{ cookiecutter.package_name }} import HEADERS
+from {{ cookiecutter.package_name }} import HEADERS, __version__
 
 
 def test_hello(client):
@@ -15,7 +15,7 @@ def test_hello(client):
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok"}
+    assert response.json == {"status": "ok", "version": __version__}
 
 
 def test_security_headers(client):

@@ -1,10 +1,15 @@
+from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.health import add_readiness_check
 
 
 def test_healthz(app, client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "service": app.config["SERVICE_NAME"]}
+    assert response.json == {
+        "status": "ok",
+        "service": app.config["SERVICE_NAME"],
+        "version": __version__,
+    }
 
 
 def test_readyz_is_200_while_every_check_passes(client):

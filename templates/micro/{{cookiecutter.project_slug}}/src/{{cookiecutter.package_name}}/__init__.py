@@ -18,6 +18,10 @@ from . import metrics
 from .mqtt import Mqtt
 {%- endif %}
 
+# The service's version, in this one place: pyproject.toml reads it from here
+# when the package is built, and /healthz reports it.
+__version__ = {{ cookiecutter.version|py_str }}
+
 MIN_SECRET_KEY_LENGTH = 32
 # A random key has many different characters; a placeholder has few.
 MIN_SECRET_KEY_CHARACTERS = 8
@@ -73,7 +77,7 @@ def hello():
 
 @app.get("/healthz")
 def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+    return {"status": "ok", "version": __version__}
 {%- if cookiecutter.with_mqtt %}
 
 

@@ -10,6 +10,10 @@ from flask import Flask
 from flask_cors import CORS
 {%- endif %}
 
+# The service's version, in this one place: pyproject.toml reads it from here
+# when the package is built, and /healthz reports it.
+__version__ = {{ cookiecutter.version|py_str }}
+
 # One name per line, so each optional module's import stands on its own.
 from . import (
 {%- if cookiecutter.with_admin %}
@@ -56,7 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = APIFlask(
         __name__,
         title=config.DEFAULTS["SERVICE_NAME"],
-        version={{ cookiecutter.version|py_str }},
+        version=__version__,
         docs_path=None,  # the docs module serves /docs, without a CDN
         instance_relative_config=True,
     )

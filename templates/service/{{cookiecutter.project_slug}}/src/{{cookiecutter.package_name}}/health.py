@@ -4,6 +4,8 @@ from collections.abc import Callable
 
 from flask import Blueprint, Flask, current_app
 
+from . import __version__
+
 bp = Blueprint("health", __name__)
 
 Check = Callable[[], object]
@@ -21,7 +23,11 @@ def add_readiness_check(app: Flask, name: str, check: Check) -> None:
 @bp.get("/healthz")
 def healthz() -> dict[str, str]:
     """Answer while the process can serve requests at all."""
-    return {"status": "ok", "service": current_app.config["SERVICE_NAME"]}
+    return {
+        "status": "ok",
+        "service": current_app.config["SERVICE_NAME"],
+        "version": __version__,
+    }
 
 
 @bp.get("/readyz")
