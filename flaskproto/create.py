@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shlex
 import shutil
@@ -37,9 +36,9 @@ from .generate import generate, own_extensions, prompted, template_hooks
 from .install import VENV, install_project
 from .naming import Names, derive_names
 from .replay import Answers, answers_for, command_line
+from .service import write_record
 from .templates import DEFAULT_TEMPLATE, Template, open_template
 
-METADATA_FILE = ".flaskproto.json"
 _JINJA_MARKERS = ("{{", "{%", "{#")
 
 
@@ -219,11 +218,7 @@ def render_project(
     """
     context = provided_context(tmpl, plan.context, output_dir or into)
     rendered = generate(tmpl, context, into, run_hooks=run_hooks)
-    text = json.dumps(metadata(tmpl, plan), indent=2, ensure_ascii=False) + "\n"
-    try:
-        (rendered / METADATA_FILE).write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise OutputError(f"cannot write the project: {err}") from err
+    write_record(rendered, metadata(tmpl, plan))
     return rendered
 
 

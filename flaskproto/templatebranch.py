@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from .create import METADATA_FILE
 from .errors import GitError, LocalChanges
 from .gitrepo import TEMPLATE_BRANCH, Repository, git_available
+from .service import METADATA_FILE, parse_record
 
 REF = f"refs/heads/{TEMPLATE_BRANCH}"
 ADOPT = "flaskproto update --adopt"
@@ -138,11 +137,7 @@ def record_at(
 ) -> dict[str, object]:
     """Return the .flaskproto.json of ``commit``, or {} when it has none."""
     shown = repo.run("show", f"{commit}:{METADATA_FILE}", check=False, env=env)
-    try:
-        record = json.loads(shown.stdout) if shown.returncode == 0 else {}
-    except ValueError:
-        return {}
-    return record if isinstance(record, dict) else {}
+    return parse_record(shown.stdout) if shown.returncode == 0 else {}
 
 
 def commit(

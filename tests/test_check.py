@@ -110,8 +110,8 @@ def test_a_directory_that_is_not_a_service_is_a_clear_error(tmp_path):
     assert result.exit_code == 10
     assert result.stdout == ""
     assert result.stderr == (
-        f"Error: {tmp_path} is not a service made by flaskproto: it has no"
-        " readable .flaskproto.json\n"
+        f"Error: {tmp_path} is not inside a service made by flaskproto"
+        " (no .flaskproto.json here or above)\n"
     )
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from flaskproto import __version__, create_project
-from flaskproto.create import METADATA_FILE
 from flaskproto.errors import GitError, InvalidInput, OutputError, TargetExists
+from flaskproto.service import METADATA_FILE
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -17,8 +17,8 @@ import yaml
 from cookiecutter.environment import StrictEnvironment
 
 from flaskproto import create_project
-from flaskproto.create import METADATA_FILE
 from flaskproto.features import catalogue, select
+from flaskproto.service import METADATA_FILE
 from flaskproto.templates import load_template
 
 TEMPLATE = load_template()
