@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 from .cli_config import config_command
 from .cli_resource import add, remove
 from .cli_update import check_update_command, update
+from .cli_workspace import services_command
 from .clitools import complete_features, echo_json, exit_codes_epilog, reports_errors
 from .errors import CHECK_FAILED, CHECK_NOT_RUN
 from .output import Progress, status, styled
@@ -495,3 +496,4 @@ cli.add_command(config_command)
 cli.add_command(check_update_command)
 cli.add_command(add)
 cli.add_command(remove)
+cli.add_command(services_command)

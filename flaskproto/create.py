@@ -38,6 +38,7 @@ from .naming import Names, derive_names
 from .replay import Answers, answers_for, command_line
 from .service import write_record
 from .templates import DEFAULT_TEMPLATE, Template, open_template
+from .workspace import Workspace
 
 _JINJA_MARKERS = ("{{", "{%", "{#")
 
@@ -196,10 +197,35 @@ def check_new_target(
     Lets a caller that asks questions find a bad name or an existing target
     before the first one.
     """
-    plan = plan_project(tmpl, name, context, features)
-    target = Path(os.path.abspath(os.fspath(output_dir))) / plan.names.project_slug
+    output = Path(os.path.abspath(os.fspath(output_dir)))
+    plan = place_project(tmpl, name, output, context, features)
+    target = output / plan.names.project_slug
     _check_target(target, force)
     return target
+
+
+def place_project(
+    tmpl: Template,
+    name: str,
+    output: Path,
+    context: Mapping[str, str],
+    features: list[str],
+) -> Plan:
+    """Plan project ``name`` beside the services already in ``output``.
+
+    The ports not given are the lowest its siblings leave free; WorkspaceClash
+    if one of its names or ports is a sibling's.
+    """
+    plan = plan_project(tmpl, name, context, features)
+    workspace = Workspace.at(output)
+    target = output / plan.names.project_slug
+    placed = workspace.placement(tmpl.public_variables, context, target)
+    if placed:
+        plan = plan_project(tmpl, name, {**placed, **context}, features)
+    workspace.check_new(
+        plan.names.project_slug, plan.names.package_name, plan.values, target
+    )
+    return plan
 
 
 def render_project(
@@ -286,9 +312,6 @@ def _create(
             f" with Jinja extensions of its own ({', '.join(own_extensions(tmpl))});"
             " render it into a scratch --output-dir instead"
         )
-    plan = plan_project(tmpl, name, context, features)
-    names, selection, values = plan.names, plan.selection, plan.values
-
     output = Path(os.path.abspath(os.fspath(output_dir)))
     if any(marker in str(output) for marker in _JINJA_MARKERS):
         raise InvalidInput(
@@ -296,9 +319,12 @@ def _create(
         )
     if output.exists() and not output.is_dir():
         raise OutputError(f"--output-dir {output} is not a directory")
+    plan = place_project(tmpl, name, output, context, features)
+    names, selection, values = plan.names, plan.selection, plan.values
     target = output / names.project_slug
     existing = _check_target(target, force)
-    git_plan = _plan_git(git, existing, output)
+    siblings = Workspace.at(output).others(target)
+    git_plan = _plan_git(git, existing, output, bool(siblings))
     install_steps = render_steps(tmpl, "_install_steps", plan.context["cookiecutter"])
     later_steps = render_steps(tmpl, "_next_steps", plan.context["cookiecutter"])
 
@@ -427,8 +453,13 @@ def _check_target(target: Path, force: bool) -> bool:
     return has_files
 
 
-def _plan_git(git: bool | None, existing: bool, output: Path) -> str:
-    """Return "initialised" if a repository will be made, else why not."""
+def _plan_git(git: bool | None, existing: bool, output: Path, siblings: bool) -> str:
+    """Return "initialised" if a repository will be made, else why not.
+
+    Beside other services outside git, a service gets no repository of its
+    own: ``git init`` at the top of the folder later keeps them all in one,
+    which nested repositories would prevent.
+    """
     if git is False:
         return "skipped: --no-git"
     if not gitrepo.git_available():
@@ -439,6 +470,11 @@ def _plan_git(git: bool | None, existing: bool, output: Path) -> str:
         return "skipped: the target directory already existed"
     if git is None and output.is_dir() and gitrepo.inside_work_tree(output):
         return "skipped: the output directory is inside a git repository"
+    if git is None and siblings:
+        return (
+            "skipped: the folder holds other services and is not a git repository"
+            " (git init there keeps them all in one)"
+        )
     return "initialised"
 
 
