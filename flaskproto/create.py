@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, gitrepo
+from . import templatebranch as branch
 from .context import (
     build_context,
     extension_path,
@@ -41,6 +42,9 @@ from .templates import DEFAULT_TEMPLATE, Template, open_template
 from .workspace import Workspace
 
 _JINJA_MARKERS = ("{{", "{%", "{#")
+#: The git plan of a project made inside a repository: no repository of its
+#: own, a template branch for its folder (templatebranch.start).
+_IN_REPOSITORY = "in the repository"
 
 
 @dataclass
@@ -353,6 +357,10 @@ def _create(
             result.files = _list_files(rendered)
         if git_plan == "initialised":
             result.git = "would be initialised"
+        elif git_plan == _IN_REPOSITORY:
+            result.git = (
+                "in the repository around it, with a template branch of its own"
+            )
         return result
 
     created_dirs: list[Path] = []
@@ -367,14 +375,21 @@ def _create(
             progress(f"Rendering the {tmpl.name} template")
         rendered = render_project(tmpl, plan, scratch, output)
         result.files = files = _list_files(rendered)
+        # Only the bundled templates are sure to have an author.
+        author = (
+            str(values.get("author_name") or "flaskproto"),
+            str(values.get("author_email") or "flaskproto@localhost"),
+        )
         if git_plan == "initialised":
             if progress is not None:
                 progress("Making the initial git commit")
-            # Only the bundled templates are sure to have an author.
-            gitrepo.initial_commit(
-                rendered,
-                str(values.get("author_name") or "flaskproto"),
-                str(values.get("author_email") or "flaskproto@localhost"),
+            gitrepo.initial_commit(rendered, *author)
+        elif git_plan == _IN_REPOSITORY:
+            message = f"Render the {tmpl.name} template for {names.project_slug}"
+            made = branch.start(output, names.project_slug, rendered, author, message)
+            result.git = (
+                f"in the repository around it: commit it there; updates merge"
+                f" from the branch {made}"
             )
         if existing:
             _merge_into(rendered, target, files)
@@ -454,7 +469,7 @@ def _check_target(target: Path, force: bool) -> bool:
 
 
 def _plan_git(git: bool | None, existing: bool, output: Path, siblings: bool) -> str:
-    """Return "initialised" if a repository will be made, else why not.
+    """Return "initialised" if a repository will be made, _IN_REPOSITORY, or why not.
 
     Beside other services outside git, a service gets no repository of its
     own: ``git init`` at the top of the folder later keeps them all in one,
@@ -469,7 +484,7 @@ def _plan_git(git: bool | None, existing: bool, output: Path, siblings: bool) ->
     if existing:
         return "skipped: the target directory already existed"
     if git is None and output.is_dir() and gitrepo.inside_work_tree(output):
-        return "skipped: the output directory is inside a git repository"
+        return _IN_REPOSITORY
     if git is None and siblings:
         return (
             "skipped: the folder holds other services and is not a git repository"

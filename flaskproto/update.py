@@ -14,7 +14,7 @@ from . import templatebranch as branch
 from .create import metadata, plan_project, render_project
 from .errors import GitError, MergeConflict
 from .features import split_names
-from .gitrepo import TEMPLATE_BRANCH, Repository
+from .gitrepo import Repository
 from .service import METADATA_FILE, Service
 from .templates import Template, open_template
 
@@ -148,6 +148,7 @@ def update_project(
     tip = branch.tip(repo)
     if not dry_run:
         branch.require_clean(repo)
+        branch.connect(repo, tip, _identity(repo, service))
     with _open_template(service, template) as tmpl, _scratch() as scratch:
         objects = branch.scratch_objects(repo, scratch)
         new = _render(repo, service, tmpl, split_names(features), scratch, objects)
@@ -157,7 +158,7 @@ def update_project(
         if result.current or dry_run:
             if dry_run and not result.current:
                 result.diff = repo.output(
-                    "diff", base, new.tree, "--", *_FILES, env=objects
+                    "diff", "--relative", base, new.tree, "--", *_FILES, env=objects
                 )
             return result
         kept = _Migrations.before_merge(repo, service, new)
@@ -208,7 +209,7 @@ def adopt_service(
     repo = branch.open_repository(service.root)
     if branch.exists(repo):
         raise GitError(
-            f"{service.root} already has the {TEMPLATE_BRANCH} branch;"
+            f"{service.root} already has the {branch.name(repo)} branch;"
             " run flaskproto update"
         )
     branch.require_clean(repo)
@@ -275,8 +276,8 @@ def _compare(
 ) -> UpdateResult:
     """Compare the render last merged (``base``) with the new one."""
     listed = repo.run(
-        "diff-tree", "-r", "-z", "--name-status", "--no-renames", base, new.tree,
-        "--", *_FILES, env=objects,
+        "diff-tree", "-r", "-z", "--name-status", "--no-renames", "--relative",
+        base, new.tree, "--", *_FILES, env=objects,
     ).stdout.split("\0")[:-1]  # fmt: skip
     pairs = zip(listed[::2], listed[1::2], strict=True)
     changes = [Change(status, name) for status, name in pairs]
@@ -329,7 +330,7 @@ def _merge(
     message = _merge_message(result, adopt)
     strategy = ["-s", "ours", "--allow-unrelated-histories"] if adopt else []
     merge = repo.run(
-        "merge", "--no-ff", "--no-commit", *strategy, "-m", message, TEMPLATE_BRANCH,
+        "merge", "--no-ff", "--no-commit", *strategy, "-m", message, branch.name(repo),
         check=False, env=_identity(repo, service),
     )  # fmt: skip
     if not repo.succeeds("rev-parse", "--verify", "--quiet", "MERGE_HEAD"):
@@ -340,7 +341,9 @@ def _merge(
     _merge_record(repo, service, record)
     if migrations is not None:
         migrations.append_new(repo)
-    unmerged = repo.run("diff", "-z", "--name-only", "--diff-filter=U").stdout
+    unmerged = repo.run(
+        "diff", "-z", "--name-only", "--relative", "--diff-filter=U"
+    ).stdout
     result.conflicts = [name for name in unmerged.split("\0") if name]
     if result.conflicts:
         result.status = "conflicts"
