@@ -17,9 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import NotAService
 from .install import VENV, make_virtualenv
 from .process import last_line, run_quietly
 from .service import Service
+from .workspace import Workspace
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 #: Endpoints requested from the running service, and the status each must give.
@@ -102,6 +104,39 @@ def check_project(
             on_start(report)
         _run_checks(report, package, service.template == MICRO, on_step)
     return report
+
+
+def check_services(
+    path: str | os.PathLike[str] = ".",
+    *,
+    on_step: Callable[[Step], object] | None = None,
+    on_start: Callable[[CheckReport], object] | None = None,
+    on_report: Callable[[CheckReport], object] | None = None,
+) -> tuple[Path, list[CheckReport]]:
+    """Check the service holding ``path``, or else every service in the folder.
+
+    Returns the folder checked (the service's own directory for one service)
+    and a report per service, in name order; ``on_report`` is called with each
+    when done. NotAService when ``path`` is neither in a service nor a folder
+    of services.
+    """
+    try:
+        service = Service.find(path)
+    except NotAService as err:
+        workspace = Workspace.at(path)
+        if not workspace.services:
+            raise NotAService(f"{err}, nor a folder of services") from None
+        roots = [service.root for service in workspace.services]
+        top = workspace.root
+    else:
+        roots, top = [service.root], service.root
+    reports = []
+    for root in roots:
+        report = check_project(root, on_step=on_step, on_start=on_start)
+        reports.append(report)
+        if on_report is not None:
+            on_report(report)
+    return top, reports
 
 
 def _run_checks(

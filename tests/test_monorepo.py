@@ -84,7 +84,8 @@ def test_update_with_a_feature_merges_into_one_folder(monorepo, service_venv):
     assert "metrics" in record["features"]
 
     assert invoke("check-update", orders).exit_code == 0
-    service_venv.install_service(orders)
+    # With what db, api and metrics need.
+    service_venv.pip("--no-build-isolation", f"{orders}[test]")
     assert_suite_passes(service_venv, orders)
 
 
