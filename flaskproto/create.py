@@ -484,6 +484,8 @@ def _plan_git(git: bool | None, existing: bool, output: Path, siblings: bool) ->
     if existing:
         return "skipped: the target directory already existed"
     if git is None and output.is_dir() and gitrepo.inside_work_tree(output):
+        if gitrepo.Repository(output).succeeds("check-ignore", "--quiet", "."):
+            return "skipped: the output directory is ignored by its git repository"
         return _IN_REPOSITORY
     if git is None and siblings:
         return (

@@ -228,6 +228,17 @@ def test_inside_a_repository_the_service_gets_a_template_branch_not_a_repo(tmp_p
     assert git("status", "--porcelain", cwd=tmp_path) == "?? order-service/\n"
 
 
+def test_in_a_folder_its_repository_ignores_git_is_skipped(tmp_path):
+    git("init", "-q", cwd=tmp_path)
+    (tmp_path / ".gitignore").write_text("build/\n")
+    (tmp_path / "build").mkdir()
+    result = create_project("Order Service", tmp_path / "build")
+    assert result.git == (
+        "skipped: the output directory is ignored by its git repository"
+    )
+    assert git("branch", "--list", "flaskproto/*", cwd=tmp_path) == ""
+
+
 def test_git_required_but_missing_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     with pytest.raises(GitError, match="not on PATH"):
