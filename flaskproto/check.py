@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -21,15 +20,15 @@ from pathlib import Path
 from .errors import NotAService
 from .install import VENV, make_virtualenv
 from .process import last_line, run_quietly
+from .service import Service
+from .templates import MICRO
+from .workspace import Workspace
 
-METADATA_FILE = ".flaskproto.json"
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 #: Endpoints requested from the running service, and the status each must give.
 PROBES = (("/", 200), ("/healthz", 200), ("/readyz", 200))
 #: The micro template has /readyz only with mqtt, where it needs the broker.
 MICRO_PROBES = PROBES[:2]
-#: The template whose services are one module, ``app``, served by waitress.
-MICRO = "micro"
 #: How long a server may take to start and answer, generous for a loaded machine.
 SERVE_TIMEOUT = 60.0
 #: The lines in which waitress and gunicorn name the address they listen on.
@@ -84,7 +83,7 @@ def check_project(
     on_step: Callable[[Step], object] | None = None,
     on_start: Callable[[CheckReport], object] | None = None,
 ) -> CheckReport:
-    """Check the service at ``path`` as installed.
+    """Check the service at ``path``, or the one holding it, as installed.
 
     It runs with the Python of the service's ``.venv``; else of the active
     virtualenv when the service is installed there; else of a throwaway
@@ -96,14 +95,47 @@ def check_project(
     imported as ``package.app`` and served by waitress, asked for ``/`` and
     ``/healthz``. A step that cannot run is reported as not run, never as passed.
     """
-    root = Path(os.path.abspath(os.fspath(path)))
-    package, distribution, template = _names(root)
-    with _environment(root, distribution) as environment:
+    service = Service.find(path)
+    root, package = service.root, service.package
+    with _environment(root, service.slug) as environment:
         report = CheckReport(root, environment)
         if on_start is not None:
             on_start(report)
-        _run_checks(report, package, template == MICRO, on_step)
+        _run_checks(report, package, service.template == MICRO, on_step)
     return report
+
+
+def check_services(
+    path: str | os.PathLike[str] = ".",
+    *,
+    on_step: Callable[[Step], object] | None = None,
+    on_start: Callable[[CheckReport], object] | None = None,
+    on_report: Callable[[CheckReport], object] | None = None,
+) -> tuple[Path, list[CheckReport]]:
+    """Check the service holding ``path``, or else every service in the folder.
+
+    Returns the folder checked (the service's own directory for one service)
+    and a report per service, in name order; ``on_report`` is called with each
+    when done. NotAService when ``path`` is neither in a service nor a folder
+    of services.
+    """
+    try:
+        service = Service.find(path)
+    except NotAService as err:
+        workspace = Workspace.at(path)
+        if not workspace.services:
+            raise NotAService(f"{err}, nor a folder of services") from None
+        roots = [service.root for service in workspace.services]
+        top = workspace.root
+    else:
+        roots, top = [service.root], service.root
+    reports = []
+    for root in roots:
+        report = check_project(root, on_step=on_step, on_start=on_start)
+        reports.append(report)
+        if on_report is not None:
+            on_report(report)
+    return top, reports
 
 
 def _run_checks(
@@ -167,20 +199,6 @@ def _active_python() -> str | None:
 def _installed(python: str, distribution: str, root: Path) -> bool:
     code = f"import importlib.metadata as m; m.distribution({distribution!r})"
     return _run([python, "-c", code], root, dict(os.environ)).returncode == 0
-
-
-def _names(root: Path) -> tuple[str, str, str]:
-    """Return the service's package name, distribution name and template."""
-    try:
-        record = json.loads((root / METADATA_FILE).read_text(encoding="utf-8"))
-        context = record["context"]
-        package, slug = str(context["package_name"]), str(context["project_slug"])
-        return package, slug, str(record.get("template"))
-    except (OSError, ValueError, KeyError, TypeError):
-        raise NotAService(
-            f"{root} is not a service made by flaskproto: it has no readable"
-            f" {METADATA_FILE}"
-        ) from None
 
 
 def _run(command: list[str], root: Path, env: dict[str, str], timeout: float = 900):

@@ -21,6 +21,7 @@ from .cli_config import config_command
 from .cli_resource import add, remove
 from .cli_up import up_command
 from .cli_update import check_update_command, update
+from .cli_workspace import services_command
 from .clitools import complete_features, echo_json, exit_codes_epilog, reports_errors
 from .errors import CHECK_FAILED, CHECK_NOT_RUN
 from .output import Progress, status, styled
@@ -357,39 +358,50 @@ def _prepare(
 def _check(path: str | os.PathLike[str], quiet: bool) -> CheckReport:
     from .check import check_project
 
-    def start(report: CheckReport) -> None:
-        environment = report.environment
-        click.echo(
-            f"Checking {report.path} with {environment.kind} ({environment.python})"
-        )
-
-    def show(step: Step) -> None:
-        click.echo(
-            f"{status(f'{step.status:<8}')} {step.name:<7} {step.seconds:7.2f}s"
-            f"  {step.detail}"
-        )
-
-    report = check_project(
-        path, on_step=None if quiet else show, on_start=None if quiet else start
-    )
-    if not quiet:
-        counts: dict[str, int] = {}
-        for step in report.steps:
-            counts[step.status] = counts.get(step.status, 0) + 1
-        total = sum(step.seconds for step in report.steps)
-        summary = ", ".join(f"{n} {status}" for status, n in counts.items())
-        click.echo(f"{summary} in {total:.2f}s")
+    if quiet:
+        return check_project(path)
+    report = check_project(path, on_step=_show_step, on_start=_show_start)
+    click.echo(_summary(report))
     return report
 
 
+def _show_start(report: CheckReport) -> None:
+    environment = report.environment
+    click.echo(f"Checking {report.path} with {environment.kind} ({environment.python})")
+
+
+def _show_step(step: Step) -> None:
+    click.echo(
+        f"{status(f'{step.status:<8}')} {step.name:<7} {step.seconds:7.2f}s"
+        f"  {step.detail}"
+    )
+
+
+def _summary(report: CheckReport) -> str:
+    counts: dict[str, int] = {}
+    for step in report.steps:
+        counts[step.status] = counts.get(step.status, 0) + 1
+    total = sum(step.seconds for step in report.steps)
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+    return f"{summary} in {total:.2f}s"
+
+
 def _exit_for(report: CheckReport | None) -> None:
-    if report is None or report.passed:
+    _exit_for_all([] if report is None else [report])
+
+
+def _exit_for_all(reports: list[CheckReport]) -> None:
+    if all(report.passed for report in reports):
         return
-    failed = any(step.status == "failed" for step in report.steps)
+    steps = [step for report in reports for step in report.steps]
+    failed = any(step.status == "failed" for step in steps)
     sys.exit(CHECK_FAILED if failed else CHECK_NOT_RUN)
 
 
-@cli.command(short_help="Check a generated service.", epilog=exit_codes_epilog("check"))
+@cli.command(
+    short_help="Check a generated service, or every one of a folder.",
+    epilog=exit_codes_epilog("check"),
+)
 @click.argument("path", default=".", type=click.Path(file_okay=False, exists=True))
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
@@ -401,11 +413,48 @@ def check(path: str, as_json: bool) -> None:
     virtualenv (uv when on PATH); the first line says which. Import its app
     factory, run its tests, run ruff when installed, serve it with gunicorn on a
     free 127.0.0.1 port and request /, /healthz and /readyz. One line per step,
-    then a summary."""
-    report = _check(path, quiet=as_json)
+    then a summary.
+
+    PATH may be a folder of services: each is checked in turn, then comes one
+    line per service and a last one for all. --json then prints one object
+    with a report per service."""
+    from .check import check_services
+
+    def done(report: CheckReport) -> None:
+        click.echo(_summary(report))
+
+    quiet = as_json
+    top, reports = check_services(
+        path,
+        on_step=None if quiet else _show_step,
+        on_start=None if quiet else _show_start,
+        on_report=None if quiet else done,
+    )
+    several = [report.path for report in reports] != [top]
     if as_json:
-        echo_json(report.to_dict())
-    _exit_for(report)
+        if several:
+            passed = all(report.passed for report in reports)
+            services = [report.to_dict() for report in reports]
+            echo_json({"path": str(top), "passed": passed, "services": services})
+        else:
+            echo_json(reports[0].to_dict())
+    elif several:
+        click.echo(f"\nSummary of {len(reports)} services in {top}:")
+        width = max(len(report.path.name) for report in reports)
+        for report in reports:
+            verdict = "passed" if report.passed else _verdict(report)
+            click.echo(
+                f"  {status(f'{verdict:<8}')} {report.path.name:<{width}}"
+                f"  {_summary(report)}"
+            )
+        count = sum(report.passed for report in reports)
+        click.echo(f"{count} of {len(reports)} services passed every check")
+    _exit_for_all(reports)
+
+
+def _verdict(report: CheckReport) -> str:
+    failed = any(step.status == "failed" for step in report.steps)
+    return "failed" if failed else "not run"
 
 
 def _at_a_terminal() -> bool:
@@ -500,3 +549,4 @@ cli.add_command(check_update_command)
 cli.add_command(add)
 cli.add_command(remove)
 cli.add_command(up_command)
+cli.add_command(services_command)

@@ -39,7 +39,7 @@ def up_command(names: tuple[str, ...], path: str, install: bool) -> None:
 
     Ctrl-C or SIGTERM stops them all and waits for them. When one fails to
     start or stops by itself, the others are stopped too, its last lines are
-    shown, and up exits with status 14.
+    shown, and up exits with status 15.
     """
     from .up import check_installed, find_runners, install_missing, run
 

@@ -7,7 +7,7 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,14 @@ def _check_python_version(value: str) -> None:
 
 
 #: Checks for the variables of the bundled templates whose values have rules.
+def _port_check(key: str) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        if not (value.isascii() and value.isdigit() and 1024 <= int(value) <= 65535):
+            raise InvalidInput(f"{key} {value!r} is not a port from 1024 to 65535")
+
+    return check
+
+
 _CHECKS = {
     "project_slug": check_slug,
     "package_name": check_package_name,
@@ -80,6 +88,8 @@ _CHECKS = {
     "author_email": _check_email,
     "author_name": _check_author_name,
     "python_version": _check_python_version,
+    "port": _port_check("port"),
+    "dev_port": _port_check("dev_port"),
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shlex
 import shutil
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, gitrepo
+from . import templatebranch as branch
 from .context import (
     build_context,
     extension_path,
@@ -37,10 +37,14 @@ from .generate import generate, own_extensions, prompted, template_hooks
 from .install import VENV, install_project, lock_project
 from .naming import Names, derive_names
 from .replay import Answers, answers_for, command_line
+from .service import write_record
 from .templates import DEFAULT_TEMPLATE, Template, open_template
+from .workspace import Workspace
 
-METADATA_FILE = ".flaskproto.json"
 _JINJA_MARKERS = ("{{", "{%", "{#")
+#: The git plan of a project made inside a repository: no repository of its
+#: own, a template branch for its folder (templatebranch.start).
+_IN_REPOSITORY = "in the repository"
 
 
 @dataclass
@@ -200,10 +204,35 @@ def check_new_target(
     Lets a caller that asks questions find a bad name or an existing target
     before the first one.
     """
-    plan = plan_project(tmpl, name, context, features)
-    target = Path(os.path.abspath(os.fspath(output_dir))) / plan.names.project_slug
+    output = Path(os.path.abspath(os.fspath(output_dir)))
+    plan = place_project(tmpl, name, output, context, features)
+    target = output / plan.names.project_slug
     _check_target(target, force)
     return target
+
+
+def place_project(
+    tmpl: Template,
+    name: str,
+    output: Path,
+    context: Mapping[str, str],
+    features: list[str],
+) -> Plan:
+    """Plan project ``name`` beside the services already in ``output``.
+
+    The ports not given are the lowest its siblings leave free; WorkspaceClash
+    if one of its names or ports is a sibling's.
+    """
+    plan = plan_project(tmpl, name, context, features)
+    workspace = Workspace.at(output)
+    target = output / plan.names.project_slug
+    placed = workspace.placement(tmpl.public_variables, context, target)
+    if placed:
+        plan = plan_project(tmpl, name, {**placed, **context}, features)
+    workspace.check_new(
+        plan.names.project_slug, plan.names.package_name, plan.values, target
+    )
+    return plan
 
 
 def render_project(
@@ -222,11 +251,7 @@ def render_project(
     """
     context = provided_context(tmpl, plan.context, output_dir or into)
     rendered = generate(tmpl, context, into, run_hooks=run_hooks)
-    text = json.dumps(metadata(tmpl, plan), indent=2, ensure_ascii=False) + "\n"
-    try:
-        (rendered / METADATA_FILE).write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise OutputError(f"cannot write the project: {err}") from err
+    write_record(rendered, metadata(tmpl, plan))
     return rendered
 
 
@@ -294,9 +319,6 @@ def _create(
             f" with Jinja extensions of its own ({', '.join(own_extensions(tmpl))});"
             " render it into a scratch --output-dir instead"
         )
-    plan = plan_project(tmpl, name, context, features)
-    names, selection, values = plan.names, plan.selection, plan.values
-
     output = Path(os.path.abspath(os.fspath(output_dir)))
     if any(marker in str(output) for marker in _JINJA_MARKERS):
         raise InvalidInput(
@@ -304,9 +326,12 @@ def _create(
         )
     if output.exists() and not output.is_dir():
         raise OutputError(f"--output-dir {output} is not a directory")
+    plan = place_project(tmpl, name, output, context, features)
+    names, selection, values = plan.names, plan.selection, plan.values
     target = output / names.project_slug
     existing = _check_target(target, force)
-    git_plan = _plan_git(git, existing, output)
+    siblings = Workspace.at(output).others(target)
+    git_plan = _plan_git(git, existing, output, bool(siblings))
     install_steps = render_steps(tmpl, "_install_steps", plan.context["cookiecutter"])
     later_steps = render_steps(tmpl, "_next_steps", plan.context["cookiecutter"])
 
@@ -335,6 +360,10 @@ def _create(
             result.files = _list_files(rendered)
         if git_plan == "initialised":
             result.git = "would be initialised"
+        elif git_plan == _IN_REPOSITORY:
+            result.git = (
+                "in the repository around it, with a template branch of its own"
+            )
         return result
 
     created_dirs: list[Path] = []
@@ -349,14 +378,21 @@ def _create(
             progress(f"Rendering the {tmpl.name} template")
         rendered = render_project(tmpl, plan, scratch, output)
         result.files = files = _list_files(rendered)
+        # Only the bundled templates are sure to have an author.
+        author = (
+            str(values.get("author_name") or "flaskproto"),
+            str(values.get("author_email") or "flaskproto@localhost"),
+        )
         if git_plan == "initialised":
             if progress is not None:
                 progress("Making the initial git commit")
-            # Only the bundled templates are sure to have an author.
-            gitrepo.initial_commit(
-                rendered,
-                str(values.get("author_name") or "flaskproto"),
-                str(values.get("author_email") or "flaskproto@localhost"),
+            gitrepo.initial_commit(rendered, *author)
+        elif git_plan == _IN_REPOSITORY:
+            message = f"Render the {tmpl.name} template for {names.project_slug}"
+            made = branch.start(output, names.project_slug, rendered, author, message)
+            result.git = (
+                f"in the repository around it: commit it there; updates merge"
+                f" from the branch {made}"
             )
         if existing:
             _merge_into(rendered, target, files)
@@ -447,8 +483,13 @@ def _check_target(target: Path, force: bool) -> bool:
     return has_files
 
 
-def _plan_git(git: bool | None, existing: bool, output: Path) -> str:
-    """Return "initialised" if a repository will be made, else why not."""
+def _plan_git(git: bool | None, existing: bool, output: Path, siblings: bool) -> str:
+    """Return "initialised" if a repository will be made, _IN_REPOSITORY, or why not.
+
+    Beside other services outside git, a service gets no repository of its
+    own: ``git init`` at the top of the folder later keeps them all in one,
+    which nested repositories would prevent.
+    """
     if git is False:
         return "skipped: --no-git"
     if not gitrepo.git_available():
@@ -458,7 +499,14 @@ def _plan_git(git: bool | None, existing: bool, output: Path) -> str:
     if existing:
         return "skipped: the target directory already existed"
     if git is None and output.is_dir() and gitrepo.inside_work_tree(output):
-        return "skipped: the output directory is inside a git repository"
+        if gitrepo.Repository(output).succeeds("check-ignore", "--quiet", "."):
+            return "skipped: the output directory is ignored by its git repository"
+        return _IN_REPOSITORY
+    if git is None and siblings:
+        return (
+            "skipped: the folder holds other services and is not a git repository"
+            " (git init there keeps them all in one)"
+        )
     return "initialised"
 
 

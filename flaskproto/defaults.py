@@ -14,6 +14,7 @@ from .features import VARIABLE_PREFIX, catalogue, split_names
 from .replay import Answers
 from .templates import DEFAULT_TEMPLATE, Template
 from .userconfig import ConfigError, UserConfig
+from .workspace import PORT_VARIABLES
 
 COMMAND_LINE = "command line"
 REPLAY = "--replay"
@@ -112,7 +113,12 @@ def resolve(
         wanted = Setting(names, USER_CONFIG)
     else:
         wanted = Setting([], TEMPLATE)
-    recorded = replay.overrides if replay is not None else {}
+    # A service's ports belong to its folder: the new one gets free ones.
+    recorded = {
+        key: value
+        for key, value in (replay.overrides if replay is not None else {}).items()
+        if key not in PORT_VARIABLES
+    }
     values: dict[str, Setting] = {}
     for key, default in template.public_variables.items():
         if key in NAME_VARIABLES or key.startswith(VARIABLE_PREFIX):

@@ -61,10 +61,16 @@ class MergeConflict(FlaskprotoError):
     exit_code = 12
 
 
+class WorkspaceClash(FlaskprotoError):
+    """A new service would take a name or port of another in its workspace."""
+
+    exit_code = 14
+
+
 class ServiceStopped(FlaskprotoError):
     """A service run by flaskproto up failed to start or stopped by itself."""
 
-    exit_code = 14
+    exit_code = 15
 
 
 #: flaskproto check (and new --check): a check failed, or one could not run.
@@ -92,6 +98,8 @@ EXIT_CODES = {
     LocalChanges.exit_code: "edited or uncommitted files in the way; commit or --force",
     MergeConflict.exit_code: "the update left merge conflicts to resolve (listed)",
     UPDATE_AVAILABLE: "an update is waiting: flaskproto update merges it",
+    WorkspaceClash.exit_code: "a name or port of the new service is another service's"
+    " in the same folder",
     ServiceStopped.exit_code: "a service failed to start or stopped; all were stopped",
     INTERRUPTED: "interrupted (Ctrl-C or SIGTERM); nothing half-made was left behind",
 }
@@ -100,7 +108,7 @@ EXIT_CODES = {
 _ALWAYS = (0, 1, InvalidInput.exit_code, INTERRUPTED)
 _SERVICE = (NotAService.exit_code, OutputError.exit_code, TemplateError.exit_code)
 COMMAND_EXIT_CODES: dict[str, tuple[int, ...]] = {
-    "new": (*_ALWAYS, 3, 4, 5, 6, 7, CHECK_FAILED, CHECK_NOT_RUN),
+    "new": (*_ALWAYS, 3, 4, 5, 6, 7, CHECK_FAILED, CHECK_NOT_RUN, 14),
     "check": (*_ALWAYS, CHECK_FAILED, CHECK_NOT_RUN, NotAService.exit_code),
     "update": (*_ALWAYS, *_SERVICE, 6, 11, 12),
     "check-update": (*_ALWAYS, *_SERVICE, 6, UPDATE_AVAILABLE),
@@ -110,6 +118,7 @@ COMMAND_EXIT_CODES: dict[str, tuple[int, ...]] = {
     "features": (*_ALWAYS, TemplateError.exit_code),
     "config": (*_ALWAYS, TemplateError.exit_code),
     "up": (*_ALWAYS, NotAService.exit_code, 7, ServiceStopped.exit_code),
+    "services": _ALWAYS,
 }
 
 

@@ -74,8 +74,10 @@ _SETTINGS = (
 class Repository:
     """git in the work tree ``root``: never prompting, no hooks, no signing."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, prefix: str = "") -> None:
         self.root = root
+        #: Where ``root`` is in the repository, as "services/orders/" ("" at the top).
+        self.prefix = prefix
 
     def run(
         self,

@@ -82,7 +82,7 @@ def load_answers(path: str | Path) -> Answers:
 
     ``path`` is the file, or the project directory holding it.
     """
-    from .create import METADATA_FILE  # create imports this module
+    from .service import METADATA_FILE  # service imports this module
 
     record = Path(path)
     if record.is_dir():

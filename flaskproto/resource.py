@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import tempfile
@@ -23,8 +22,8 @@ from .fields import (
     parse_fields,
     plural,
 )
+from .service import METADATA_FILE, Service, record_text
 
-METADATA_FILE = ".flaskproto.json"
 #: The key of .flaskproto.json under which the added resources are recorded.
 RECORD_KEY = "resources"
 
@@ -61,31 +60,6 @@ class ResourceResult:
         }
 
 
-@dataclass
-class _Service:
-    root: Path
-    record: dict[str, Any]
-
-    @property
-    def context(self) -> dict[str, Any]:
-        return self.record["context"]
-
-    @property
-    def package(self) -> str:
-        return str(self.context["package_name"])
-
-    @property
-    def package_dir(self) -> Path:
-        return self.root / "src" / self.package
-
-    def has(self, feature: str) -> bool:
-        return bool(self.context.get(f"with_{feature}"))
-
-    @property
-    def resources(self) -> dict[str, Any]:
-        return self.record.get(RECORD_KEY, {})
-
-
 def add_resource(
     path: str | os.PathLike[str],
     name: str,
@@ -115,7 +89,7 @@ def add_resource(
             raise InvalidInput(f"{change.path} exists already; remove it or rename")
     record = dict(service.record)
     record[RECORD_KEY] = {
-        **service.resources,
+        **_resources(service),
         name: {
             "plural": names["plural"],
             "url": names["url"],
@@ -146,9 +120,9 @@ def remove_resource(
     ``force``.
     """
     service = _find_service(Path(path))
-    entry = service.resources.get(name)
+    entry = _resources(service).get(name)
     if not isinstance(entry, dict):
-        added = ", ".join(sorted(service.resources)) or "none"
+        added = ", ".join(sorted(_resources(service))) or "none"
         raise InvalidInput(
             f"no resource {name!r} was added with flaskproto add; added: {added}"
         )
@@ -174,13 +148,13 @@ def remove_resource(
         rendered = _render(service, "remove", name, names, fields, revision, head)
         changes.extend(Change(rel, None, content) for rel, content in rendered.items())
     record = dict(service.record)
-    record[RECORD_KEY] = {k: v for k, v in service.resources.items() if k != name}
+    record[RECORD_KEY] = {k: v for k, v in _resources(service).items() if k != name}
     changes.append(_record_change(service, record))
     return _finish(service, name, str(entry.get("url", "")), changes, dry_run)
 
 
 def _finish(
-    service: _Service, name: str, url: str, changes: list[Change], dry_run: bool
+    service: Service, name: str, url: str, changes: list[Change], dry_run: bool
 ) -> ResourceResult:
     steps = []
     if service.has("db"):
@@ -192,37 +166,27 @@ def _finish(
     return result
 
 
-def _find_service(start: Path) -> _Service:
-    """Return the service holding ``start``: it or a parent has .flaskproto.json."""
-    start = Path(os.path.abspath(start))
-    if not start.is_dir():
-        raise NotAService(f"{start} is not a directory")
-    for directory in (start, *start.parents):
-        metadata = directory / METADATA_FILE
-        if metadata.is_file():
-            break
-    else:
+def _find_service(start: Path) -> Service:
+    """Return the service holding ``start``, if resources can be added to it."""
+    service = Service.find(start)
+    if service.template != "service":
         raise NotAService(
-            f"{start} is not inside a service made by flaskproto new"
-            f" (no {METADATA_FILE} here or above)"
-        )
-    try:
-        record = json.loads(metadata.read_text(encoding="utf-8"))
-        package = record["context"]["package_name"]
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise NotAService(f"{metadata} is not one flaskproto wrote: {err}") from None
-    if record.get("template") != "service" or not isinstance(package, str):
-        raise NotAService(
-            f"{directory} was made from the template {record.get('template')!r};"
+            f"{service.root} was made from the template {service.template!r};"
             " resources are added to services made from the service template"
         )
-    service = _Service(directory, record)
     if not (service.package_dir / "resources" / "__init__.py").is_file():
         raise NotAService(
-            f"{directory} has no src/{package}/resources package: it was made by"
-            " a flaskproto that could not add resources; flaskproto update brings it"
+            f"{service.root} has no src/{service.package}/resources package: it was"
+            " made by a flaskproto that could not add resources; flaskproto update"
+            " brings it"
         )
     return service
+
+
+def _resources(service: Service) -> dict[str, Any]:
+    """The resources added with flaskproto add, by name, as the record keeps them."""
+    resources = service.record.get(RECORD_KEY, {})
+    return resources if isinstance(resources, dict) else {}
 
 
 def _names(name: str) -> dict[str, str]:
@@ -236,9 +200,9 @@ _PREFIX = re.compile(r"""url_prefix\s*=\s*["']([^"']*)["']""")
 _BLUEPRINT = re.compile(r"""Blueprint\(\s*["'](\w+)["']""")
 
 
-def _check_clashes(service: _Service, name: str, names: dict[str, str]) -> None:
+def _check_clashes(service: Service, name: str, names: dict[str, str]) -> None:
     """Raise InvalidInput if the resource's names are taken in the service."""
-    if name in service.resources:
+    if name in _resources(service):
         raise InvalidInput(f"the service has a resource {name!r} already")
     package = service.package_dir
     for module in (
@@ -260,7 +224,7 @@ def _check_clashes(service: _Service, name: str, names: dict[str, str]) -> None:
         if "migrations" not in p.relative_to(package).parts
     )
     tables = set(_TABLE.findall(sources))
-    tables.update(str(entry.get("plural")) for entry in service.resources.values())
+    tables.update(str(entry.get("plural")) for entry in _resources(service).values())
     taken = [
         ("model", names["model"], set(_CLASS.findall(sources))),
         ("table", names["plural"], tables),
@@ -280,7 +244,7 @@ def _check_clashes(service: _Service, name: str, names: dict[str, str]) -> None:
             )
 
 
-def _next_revision(service: _Service) -> tuple[str, str]:
+def _next_revision(service: Service) -> tuple[str, str]:
     """Return a new revision ID and the current head; ("", "") without db."""
     if not service.has("db"):
         return "", ""
@@ -289,7 +253,7 @@ def _next_revision(service: _Service) -> tuple[str, str]:
 
 
 def _render(
-    service: _Service,
+    service: Service,
     operation: str,
     name: str,
     names: dict[str, str],
@@ -326,14 +290,12 @@ def _render(
             return {rel: (project / rel).read_bytes() for rel in _list_files(project)}
 
 
-def _record_change(service: _Service, record: dict[str, Any]) -> Change:
-    metadata = service.root / METADATA_FILE
+def _record_change(service: Service, record: dict[str, Any]) -> Change:
     try:
-        old = metadata.read_bytes()
+        old = service.record_path.read_bytes()
     except OSError as err:
-        raise OutputError(f"cannot read {metadata}: {err.strerror}") from err
-    new = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
-    return Change(METADATA_FILE, old, new.encode("utf-8"))
+        raise OutputError(f"cannot read {service.record_path}: {err.strerror}") from err
+    return Change(METADATA_FILE, old, record_text(record).encode("utf-8"))
 
 
 def _digest(content: bytes) -> str:

@@ -19,6 +19,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 _TEMPLATE_ROOTS = (_PACKAGE_DIR / "templates", _PACKAGE_DIR.parent / "templates")
 
 DEFAULT_TEMPLATE = "service"
+#: The template whose services are one module, ``app``, served by waitress.
+MICRO = "micro"
 #: Bundled templates that render a part of a service, not a project.
 PART_TEMPLATES = ("resource",)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import json
 import os
 import re
 import shlex
@@ -31,12 +30,14 @@ from honcho.printer import Message, Printer
 
 from .errors import InvalidInput, NotAService, ServiceStopped
 from .install import VENV, install_project
+from .templates import MICRO
+from .workspace import Workspace
 
 #: How many of a stopped service's last lines are shown again at the end.
 LAST_LINES = 15
 #: After this many seconds without an answer, up says who it still waits for.
 PATIENCE = 120.0
-#: The port of the first service when the record names none; the next get the next.
+#: The first port given to a service whose record names none, when no other has one.
 FIRST_PORT = 8000
 #: honcho's own lines (the "system" process) that up acts on.
 _STARTED = re.compile(r"^(?P<name>\S+) started \(pid=(?P<pid>\d+)\)$")
@@ -76,32 +77,39 @@ class Runner:
         return " && ".join(steps)
 
 
-def find_runners(root: Path, names: Sequence[str] = ()) -> list[Runner]:
-    """The services under ``root`` (itself, or its folders), or those named."""
-    from .create import METADATA_FILE
+def find_runners(start: Path, names: Sequence[str] = ()) -> list[Runner]:
+    """The services of the workspace ``start`` is in, or those of them named.
 
-    folders = [root, *sorted(p for p in root.iterdir() if p.is_dir())]
-    records = [f for f in folders if (f / METADATA_FILE).is_file()]
-    if not records:
-        raise NotAService(f"no service made by flaskproto in {root} or its folders")
+    Each runs on its ``flask run`` port, or on the first port above every
+    recorded one when its template records none.
+    """
+    workspace = Workspace.find(start)
+    if not workspace.services:
+        raise NotAService(
+            f"no service made by flaskproto in {workspace.root} or its folders"
+        )
+    ports = [p for s in workspace.services for p in (s.port, s.dev_port) if p]
+    spare = max(ports, default=FIRST_PORT - 1) + 1
     runners = []
-    for index, folder in enumerate(records):
-        record = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
-        features = record.get("features", [])
-        micro = record.get("template") == "micro"
+    for service in workspace.services:
+        port = service.dev_port
+        if port is None:
+            port, spare = spare, spare + 1
         runners.append(
             Runner(
-                name=folder.name,
-                path=folder,
-                package=record["context"]["package_name"],
-                port=record.get("port") or FIRST_PORT + index,
-                migrate="db" in features,
-                ready_path="/healthz" if micro else "/readyz",
+                name=service.root.name,
+                path=service.root,
+                package=service.package,
+                port=port,
+                migrate=service.has("db"),
+                ready_path="/healthz" if service.template == MICRO else "/readyz",
             )
         )
     unknown = set(names) - {r.name for r in runners}
     if unknown:
-        raise InvalidInput(f"no service named {', '.join(sorted(unknown))} in {root}")
+        raise InvalidInput(
+            f"no service named {', '.join(sorted(unknown))} in {workspace.root}"
+        )
     return [r for r in runners if not names or r.name in names]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -12,11 +11,11 @@ from pathlib import Path
 
 from . import migrations
 from . import templatebranch as branch
-from .create import METADATA_FILE, metadata, plan_project, render_project
-from .errors import GitError, MergeConflict, NotAService
+from .create import metadata, plan_project, render_project
+from .errors import GitError, MergeConflict
 from .features import split_names
-from .gitrepo import TEMPLATE_BRANCH, Repository
-from .replay import parse_answers
+from .gitrepo import Repository
+from .service import METADATA_FILE, Service
 from .templates import Template, open_template
 
 #: Every path of the project but its record, which update merges itself.
@@ -107,25 +106,16 @@ class UpdateConflicts(MergeConflict):
         self.result = result
 
 
-@dataclass(frozen=True)
-class _Service:
-    root: Path
-    record: dict[str, object]
-    name: str
-    template: str
-    features: list[str]
-    overrides: dict[str, str]
-    #: --directory and --checkout of a template in a repository.
-    directory: str | None = None
-    checkout: str | None = None
-
-    def open_template(self, template: str | None) -> AbstractContextManager[Template]:
-        """Open ``template``, or else the one the service was made from."""
-        if template is not None:
-            return open_template(template)
-        return open_template(
-            self.template, directory=self.directory, checkout=self.checkout
-        )
+def _open_template(
+    service: Service, template: str | None
+) -> AbstractContextManager[Template]:
+    """Open ``template``, or else the one the service was made from."""
+    if template is not None:
+        return open_template(template)
+    answers = service.answers
+    return open_template(
+        answers.template, directory=answers.directory, checkout=answers.checkout
+    )
 
 
 @dataclass(frozen=True)
@@ -158,7 +148,8 @@ def update_project(
     tip = branch.tip(repo)
     if not dry_run:
         branch.require_clean(repo)
-    with service.open_template(template) as tmpl, _scratch() as scratch:
+        branch.connect(repo, tip, _identity(repo, service))
+    with _open_template(service, template) as tmpl, _scratch() as scratch:
         objects = branch.scratch_objects(repo, scratch)
         new = _render(repo, service, tmpl, split_names(features), scratch, objects)
         base = branch.merge_base(repo, tip)
@@ -167,7 +158,7 @@ def update_project(
         if result.current or dry_run:
             if dry_run and not result.current:
                 result.diff = repo.output(
-                    "diff", base, new.tree, "--", *_FILES, env=objects
+                    "diff", "--relative", base, new.tree, "--", *_FILES, env=objects
                 )
             return result
         kept = _Migrations.before_merge(repo, service, new)
@@ -194,7 +185,7 @@ def check_update(
     service = _open_service(path)
     repo = branch.open_repository(service.root)
     tip = branch.tip(repo)
-    with service.open_template(template) as tmpl, _scratch() as scratch:
+    with _open_template(service, template) as tmpl, _scratch() as scratch:
         objects = branch.scratch_objects(repo, scratch)
         new = _render(repo, service, tmpl, [], scratch, objects)
         base = branch.merge_base(repo, tip)
@@ -218,11 +209,11 @@ def adopt_service(
     repo = branch.open_repository(service.root)
     if branch.exists(repo):
         raise GitError(
-            f"{service.root} already has the {TEMPLATE_BRANCH} branch;"
+            f"{service.root} already has the {branch.name(repo)} branch;"
             " run flaskproto update"
         )
     branch.require_clean(repo)
-    with service.open_template(template) as tmpl, _scratch() as scratch:
+    with _open_template(service, template) as tmpl, _scratch() as scratch:
         new = _render(repo, service, tmpl, [], scratch, {})
         version = _version(new.record)
         message = f"Render the {tmpl.name} template{version} to adopt it"
@@ -239,37 +230,18 @@ def adopt_service(
         return _merge(repo, service, new.record, result, made=(tip, ""), adopt=True)
 
 
-def _open_service(path: str | os.PathLike[str]) -> _Service:
-    root = Path(os.path.abspath(os.fspath(path)))
-    record_path = root / METADATA_FILE
-    if not record_path.is_file():
-        raise NotAService(
-            f"{root} has no {METADATA_FILE}, so it is not a service made by"
-            " flaskproto; run this in the service's top directory. A service made"
-            " by plain cookiecutter needs one: make the same service with flaskproto"
-            " new NAME --no-git and your --with and --set answers elsewhere, copy its"
-            f" {METADATA_FILE} here, commit it, then run {branch.ADOPT}"
-        )
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-        answers = parse_answers(record)
-        name_key = str(record.get("name_variable", "project_name"))
-        return _Service(
-            root,
-            record,
-            str(record["context"][name_key]),
-            answers.template,
-            answers.features,
-            answers.overrides,
-            answers.directory,
-            answers.checkout,
-        )
-    except OSError as err:
-        raise NotAService(f"cannot read {record_path}: {err.strerror}") from err
-    except (ValueError, KeyError, TypeError):
-        raise NotAService(
-            f"{record_path} is not a {METADATA_FILE} written by this flaskproto"
-        ) from None
+def _open_service(path: str | os.PathLike[str]) -> Service:
+    service = Service.find(
+        path,
+        hint=(
+            ". A service made by plain cookiecutter needs one: make the same service"
+            " with flaskproto new NAME --no-git and your --with and --set answers"
+            f" elsewhere, copy its {METADATA_FILE} here, commit it, then run"
+            f" {branch.ADOPT}"
+        ),
+    )
+    service.answers  # noqa: B018  (NotAService now rather than halfway through)
+    return service
 
 
 @contextmanager
@@ -280,14 +252,15 @@ def _scratch() -> Iterator[Path]:
 
 def _render(
     repo: Repository,
-    service: _Service,
+    service: Service,
     tmpl: Template,
     added: list[str],
     scratch: Path,
     objects: dict[str, str],
 ) -> _Render:
+    answers = service.answers
     plan = plan_project(
-        tmpl, service.name, service.overrides, [*service.features, *added]
+        tmpl, service.name, answers.overrides, [*answers.features, *added]
     )
     directory = render_project(tmpl, plan, scratch / "render")
     tree = branch.write_tree(repo, directory, scratch / "index", objects)
@@ -296,22 +269,22 @@ def _render(
 
 def _compare(
     repo: Repository,
-    service: _Service,
+    service: Service,
     base: str,
     new: _Render,
     objects: dict[str, str],
 ) -> UpdateResult:
     """Compare the render last merged (``base``) with the new one."""
     listed = repo.run(
-        "diff-tree", "-r", "-z", "--name-status", "--no-renames", base, new.tree,
-        "--", *_FILES, env=objects,
+        "diff-tree", "-r", "-z", "--name-status", "--no-renames", "--relative",
+        base, new.tree, "--", *_FILES, env=objects,
     ).stdout.split("\0")[:-1]  # fmt: skip
     pairs = zip(listed[::2], listed[1::2], strict=True)
     changes = [Change(status, name) for status, name in pairs]
     merged = branch.record_at(repo, base)
     from_version = _optional(merged.get("template_version"))
     to_version = _optional(new.record.get("template_version"))
-    had = merged.get("features", service.record.get("features", []))
+    had = merged.get("features", service.features)
     had_names = [str(name) for name in had] if isinstance(had, list) else []
     added = [name for name in new.features if name not in had_names]
     current = not changes and from_version == to_version and not added
@@ -341,7 +314,7 @@ def _differs(repo: Repository, tip: str, new: _Render, objects: dict[str, str]) 
 
 def _merge(
     repo: Repository,
-    service: _Service,
+    service: Service,
     record: dict[str, object],
     result: UpdateResult,
     *,
@@ -357,7 +330,7 @@ def _merge(
     message = _merge_message(result, adopt)
     strategy = ["-s", "ours", "--allow-unrelated-histories"] if adopt else []
     merge = repo.run(
-        "merge", "--no-ff", "--no-commit", *strategy, "-m", message, TEMPLATE_BRANCH,
+        "merge", "--no-ff", "--no-commit", *strategy, "-m", message, branch.name(repo),
         check=False, env=_identity(repo, service),
     )  # fmt: skip
     if not repo.succeeds("rev-parse", "--verify", "--quiet", "MERGE_HEAD"):
@@ -368,7 +341,9 @@ def _merge(
     _merge_record(repo, service, record)
     if migrations is not None:
         migrations.append_new(repo)
-    unmerged = repo.run("diff", "-z", "--name-only", "--diff-filter=U").stdout
+    unmerged = repo.run(
+        "diff", "-z", "--name-only", "--relative", "--diff-filter=U"
+    ).stdout
     result.conflicts = [name for name in unmerged.split("\0") if name]
     if result.conflicts:
         result.status = "conflicts"
@@ -398,12 +373,11 @@ class _Migrations:
 
     @classmethod
     def before_merge(
-        cls, repo: Repository, service: _Service, new: _Render
+        cls, repo: Repository, service: Service, new: _Render
     ) -> _Migrations | None:
-        context = service.record.get("context")
-        package = context.get("package_name") if isinstance(context, dict) else None
+        package = service.context.get("package_name")
         if not isinstance(package, str):
-            return None
+            return None  # another template's project, without a package
         rel = migrations.versions_dir(Path("src", package))
         rendered = migrations.read_revisions(new.directory / rel)
         if not rendered:
@@ -434,7 +408,7 @@ class _Migrations:
 
 
 def _merge_record(
-    repo: Repository, service: _Service, record: dict[str, object]
+    repo: Repository, service: Service, record: dict[str, object]
 ) -> None:
     """Write .flaskproto.json: the branch's, with the keys a render writes renewed.
 
@@ -442,18 +416,12 @@ def _merge_record(
     stay as the branch has them, so the record never conflicts.
     """
     ours = branch.record_at(repo, "HEAD")
-    merged = {**ours, **record}
-    text = json.dumps(merged, indent=2, ensure_ascii=False) + "\n"
-    (service.root / METADATA_FILE).write_text(text, encoding="utf-8")
+    service.write({**ours, **record})
     repo.run("add", "--", METADATA_FILE)
 
 
-def _identity(repo: Repository, service: _Service) -> dict[str, str]:
-    context = service.record.get("context")
-    values = context if isinstance(context, dict) else {}
-    name = str(values.get("author_name") or "flaskproto")
-    email = str(values.get("author_email") or "flaskproto@localhost")
-    return repo.identity(name, email)
+def _identity(repo: Repository, service: Service) -> dict[str, str]:
+    return repo.identity(*service.author)
 
 
 def _template_message(result: UpdateResult) -> str:

@@ -105,13 +105,38 @@ def test_a_step_that_could_not_run_exits_9(tmp_path, monkeypatch):
     assert result.exit_code == 9
 
 
+def test_a_folder_of_services_checks_each_and_sums_up(service_venv, tmp_path):
+    service_venv.pip("ruff")
+    for name in ("orders", "payments"):
+        project = create_project(name, tmp_path, git=False).path
+        (project / ".venv").symlink_to(service_venv.path)
+    hello = tmp_path / "payments" / "src" / "payments" / "hello.py"
+    hello.write_text(hello.read_text().replace('"Hello World!"', '"Goodbye!"'))
+
+    result = check(str(tmp_path))
+
+    assert result.exit_code == 8
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"Checking {tmp_path / 'orders'} with the service's")
+    summary = lines[lines.index(f"Summary of 2 services in {tmp_path}:") + 1 :]
+    assert [line.split()[:2] for line in summary[:2]] == [
+        ["passed", "orders"],
+        ["failed", "payments"],
+    ]
+    assert summary[2] == "1 of 2 services passed every check"
+
+    as_json = json.loads(check(str(tmp_path), "--json").stdout)
+    assert as_json["path"] == str(tmp_path) and as_json["passed"] is False
+    assert [report["passed"] for report in as_json["services"]] == [True, False]
+
+
 def test_a_directory_that_is_not_a_service_is_a_clear_error(tmp_path):
     result = check(str(tmp_path))
     assert result.exit_code == 10
     assert result.stdout == ""
     assert result.stderr == (
-        f"Error: {tmp_path} is not a service made by flaskproto: it has no"
-        " readable .flaskproto.json\n"
+        f"Error: {tmp_path} is not inside a service made by flaskproto"
+        " (no .flaskproto.json here or above), nor a folder of services\n"
     )
 
 

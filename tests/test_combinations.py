@@ -14,9 +14,9 @@ import pytest
 from helpers import assert_fully_rendered, assert_ruff_clean, assert_suite_passes, tree
 
 from flaskproto import create_project
-from flaskproto.create import METADATA_FILE
 from flaskproto.features import catalogue, select
 from flaskproto.naming import MAX_NAME_LENGTH, MAX_SLUG_LENGTH
+from flaskproto.service import METADATA_FILE
 from flaskproto.templates import load_template
 
 TEMPLATE = load_template()

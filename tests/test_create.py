@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from flaskproto import __version__, create_project
-from flaskproto.create import METADATA_FILE
 from flaskproto.errors import GitError, InvalidInput, OutputError, TargetExists
+from flaskproto.service import METADATA_FILE
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -210,11 +210,33 @@ def test_git_uses_the_users_identity_when_set(tmp_path, isolated_environment):
     )
 
 
-def test_git_is_skipped_inside_a_repository(tmp_path):
+def test_inside_a_repository_the_service_gets_a_template_branch_not_a_repo(tmp_path):
     git("init", "-q", cwd=tmp_path)
     result = create_project("Order Service", tmp_path)
-    assert result.git.startswith("skipped")
+    assert result.git == (
+        "in the repository around it: commit it there; updates merge from the"
+        " branch flaskproto/templates/order-service"
+    )
     assert not (result.path / ".git").exists()
+    # The branch holds the render in the service's folder, and nothing else.
+    listed = git(
+        "ls-tree", "-r", "--name-only", "flaskproto/templates/order-service",
+        cwd=tmp_path,
+    ).split()  # fmt: skip
+    assert "order-service/.flaskproto.json" in listed
+    assert all(path.startswith("order-service/") for path in listed)
+    assert git("status", "--porcelain", cwd=tmp_path) == "?? order-service/\n"
+
+
+def test_in_a_folder_its_repository_ignores_git_is_skipped(tmp_path):
+    git("init", "-q", cwd=tmp_path)
+    (tmp_path / ".gitignore").write_text("build/\n")
+    (tmp_path / "build").mkdir()
+    result = create_project("Order Service", tmp_path / "build")
+    assert result.git == (
+        "skipped: the output directory is ignored by its git repository"
+    )
+    assert git("branch", "--list", "flaskproto/*", cwd=tmp_path) == ""
 
 
 def test_git_required_but_missing_is_an_error(tmp_path, monkeypatch):

@@ -17,8 +17,8 @@ import yaml
 from cookiecutter.environment import StrictEnvironment
 
 from flaskproto import create_project
-from flaskproto.create import METADATA_FILE
 from flaskproto.features import catalogue, select
+from flaskproto.service import METADATA_FILE
 from flaskproto.templates import load_template
 
 TEMPLATE = load_template()
@@ -113,7 +113,8 @@ def test_compose_file_is_valid_and_runs_the_service_safely(tmp_path, features):
     compose = project / "compose.yaml"
     assert_compose_valid(compose)
 
-    app = load(compose)["services"]["app"]
+    # Named after the service, so services side by side keep their names.
+    app = load(compose)["services"]["order-service"]
     assert app["build"] == "."
     environment = app["environment"]
     assert environment["BIND"] == "0.0.0.0:8000"
@@ -134,7 +135,7 @@ def test_compose_file_is_valid_and_runs_the_service_safely(tmp_path, features):
     if "db" in features:
         assert app["depends_on"]["db"] == {"condition": "service_healthy"}
     else:
-        assert set(load(compose)["services"]) == {"app"}
+        assert set(load(compose)["services"]) == {"order-service"}
 
 
 def test_compose_with_db_waits_for_a_healthy_postgres(tmp_path):
@@ -142,8 +143,8 @@ def test_compose_with_db_waits_for_a_healthy_postgres(tmp_path):
     assert_compose_valid(compose)
 
     services = load(compose)["services"]
-    assert set(services) == {"app", "migrate", "db"}
-    app, migrate, db = services["app"], services["migrate"], services["db"]
+    assert set(services) == {"order-service", "migrate", "db"}
+    app, migrate, db = services["order-service"], services["migrate"], services["db"]
     assert db["image"].startswith("postgres:")
     assert db["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
     assert db["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
@@ -156,7 +157,8 @@ def test_compose_with_db_waits_for_a_healthy_postgres(tmp_path):
     for service in (app, migrate):
         url = service["environment"]["FLASK_SQLALCHEMY_DATABASE_URI"]
         assert re.fullmatch(
-            r"postgresql://app:\$\{POSTGRES_PASSWORD:\?.*\}@db:5432/app", url
+            r"postgresql://app:\$\{POSTGRES_PASSWORD:\?.*\}@db:5432/order_service",
+            url,
         )
         assert service["environment"]["FLASK_SECRET_KEY"].startswith(
             "${FLASK_SECRET_KEY:?"

@@ -28,7 +28,7 @@ from helpers import (
 )
 
 from flaskproto import create_project
-from flaskproto.create import METADATA_FILE
+from flaskproto.service import METADATA_FILE
 from flaskproto.templates import load_template
 
 HOSTILE_NAME = 'Bob\'s "Quoted" API'

@@ -30,9 +30,9 @@ from packaging.version import Version
 
 from flaskproto import create_project
 from flaskproto.cli import cli
-from flaskproto.create import METADATA_FILE
 from flaskproto.errors import EXIT_CODES, FlaskprotoError
 from flaskproto.features import catalogue
+from flaskproto.service import METADATA_FILE
 from flaskproto.templates import load_template
 
 FULL = os.environ.get("FLASKPROTO_HOSTILE") == "full"

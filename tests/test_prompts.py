@@ -91,6 +91,8 @@ def test_answers_make_the_project_and_the_command_makes_it_again(
     child.expect_exact("Error: version 'banana' is not a release number")
     answer(child, "version [0.1.0]: ", "0.2.0")
     answer(child, "python_version [3.12]: ", "")
+    answer(child, "port [8000]: ", "")
+    answer(child, "dev_port [5000]: ", "")
     child.expect_exact("3  auth")
     child.expect_exact("(requires db)")
     answer(child, "(Enter: none): ", "apii")

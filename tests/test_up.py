@@ -1,7 +1,6 @@
 """flaskproto up: a workspace's services run together, are ready on their own
 ports, and all stop, whether asked to or because one of them fails."""
 
-import json
 import os
 import re
 import signal
@@ -14,7 +13,7 @@ import pytest
 from helpers import PATIENCE, request, reserved_port, wait_for
 
 from flaskproto import create_project
-from flaskproto.create import METADATA_FILE
+from flaskproto.service import Service
 
 SERVICES = {"orders": ["db", "api"], "payments": ["db", "api", "auth"], "shop": []}
 STARTED = re.compile(r"(\S+) started \(pid=(\d+)\)")
@@ -50,12 +49,12 @@ def workspace(service_venv, tmp_path_factory):
 
 
 def give_ports(root, ports):
-    """Record a port for each service, as new does in a workspace."""
+    """Record the port of flask run of each service, as new does in a workspace."""
     for name, port in ports.items():
-        record_file = root / name / METADATA_FILE
-        record = json.loads(record_file.read_text())
-        record["port"] = port
-        record_file.write_text(json.dumps(record))
+        service = Service.at(root / name)
+        service.write(
+            {**service.record, "context": {**service.context, "dev_port": port}}
+        )
 
 
 def start_up(root, log, *args):
@@ -152,7 +151,7 @@ def test_a_service_that_fails_to_start_stops_the_others(workspace, tmp_path):
             if up.poll() is None:
                 up.kill()
     text = log.read_text()
-    assert up.returncode == 14, text + errors
+    assert up.returncode == 15, text + errors
     assert errors == (
         "Error: shop stopped with exit status 1; the others were stopped\n"
     )

@@ -11,7 +11,7 @@ from conftest import REPO
 from helpers import assert_suite_passes, tree
 
 from flaskproto.cli import cli
-from flaskproto.create import METADATA_FILE
+from flaskproto.service import METADATA_FILE
 
 HELLO = "src/order_service/hello.py"
 TEST_HELLO = "tests/test_hello.py"

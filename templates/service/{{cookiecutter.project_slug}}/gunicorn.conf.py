@@ -13,7 +13,7 @@ from pathlib import Path
 {%- endif %}
 
 # The address to listen on. Containers set BIND=0.0.0.0:8000.
-bind = os.environ.get("BIND", "127.0.0.1:8000")
+bind = os.environ.get("BIND", "127.0.0.1:{{ cookiecutter.port }}")
 {%- if cookiecutter.with_api and not cookiecutter.with_db %}
 # The items of /api/items live in the memory of one process: one worker serves
 # them all, and WEB_CONCURRENCY is its number of threads. With several worker
