@@ -162,15 +162,16 @@ def update_project(
         objects = branch.scratch_objects(repo, scratch)
         new = _render(repo, service, tmpl, split_names(features), scratch, objects)
         base = branch.merge_base(repo, tip)
-        result = _compare(repo, service, base, new, objects)
+        plan = _Migrations.plan(repo, service, new, base, scratch)
+        merged = plan.tree(repo, new, base, scratch, objects) if plan else new.tree
+        result = _compare(repo, service, base, new, merged, objects)
         result.dry_run = dry_run
         if result.current or dry_run:
             if dry_run and not result.current:
                 result.diff = repo.output(
-                    "diff", base, new.tree, "--", *_FILES, env=objects
+                    "diff", base, merged, "--", *_FILES, env=objects
                 )
             return result
-        kept = _Migrations.before_merge(repo, service, new)
         previous = None
         if _differs(repo, tip, new, objects):
             # Written again without the scratch object store, to be kept.
@@ -179,7 +180,7 @@ def update_project(
             identity = _identity(repo, service)
             previous, tip = tip, branch.commit(repo, tree, tip, message, identity)
         return _merge(
-            repo, service, new.record, result, made=(tip, previous), migrations=kept
+            repo, service, new.record, result, made=(tip, previous), migrations=plan
         )
 
 
@@ -198,7 +199,9 @@ def check_update(
         objects = branch.scratch_objects(repo, scratch)
         new = _render(repo, service, tmpl, [], scratch, objects)
         base = branch.merge_base(repo, tip)
-        result = _compare(repo, service, base, new, objects)
+        plan = _Migrations.plan(repo, service, new, base, scratch)
+        merged = plan.tree(repo, new, base, scratch, objects) if plan else new.tree
+        result = _compare(repo, service, base, new, merged, objects)
         if not result.current:
             result.status = "available"
         return result
@@ -299,19 +302,24 @@ def _compare(
     service: _Service,
     base: str,
     new: _Render,
+    merged: str,
     objects: dict[str, str],
 ) -> UpdateResult:
-    """Compare the render last merged (``base``) with the new one."""
+    """Compare the render last merged (``base``) with the new one.
+
+    ``merged`` is the new render's tree with the revisions as the merge
+    leaves them (_Migrations.tree).
+    """
     listed = repo.run(
-        "diff-tree", "-r", "-z", "--name-status", "--no-renames", base, new.tree,
+        "diff-tree", "-r", "-z", "--name-status", "--no-renames", base, merged,
         "--", *_FILES, env=objects,
     ).stdout.split("\0")[:-1]  # fmt: skip
     pairs = zip(listed[::2], listed[1::2], strict=True)
     changes = [Change(status, name) for status, name in pairs]
-    merged = branch.record_at(repo, base)
-    from_version = _optional(merged.get("template_version"))
+    last = branch.record_at(repo, base)
+    from_version = _optional(last.get("template_version"))
     to_version = _optional(new.record.get("template_version"))
-    had = merged.get("features", service.record.get("features", []))
+    had = last.get("features", service.record.get("features", []))
     had_names = [str(name) for name in had] if isinstance(had, list) else []
     added = [name for name in new.features if name not in had_names]
     current = not changes and from_version == to_version and not added
@@ -367,7 +375,7 @@ def _merge(
         raise GitError(f"git merge failed: {detail[-1] if detail else 'no message'}")
     _merge_record(repo, service, record)
     if migrations is not None:
-        migrations.append_new(repo)
+        migrations.apply(repo)
     unmerged = repo.run("diff", "-z", "--name-only", "--diff-filter=U").stdout
     result.conflicts = [name for name in unmerged.split("\0") if name]
     if result.conflicts:
@@ -382,55 +390,129 @@ def _merge(
 
 @dataclass(frozen=True)
 class _Migrations:
-    """The service's migrations before a merge, and the template's order of them.
+    """What the merge does to the service's migrations: append, never edit.
 
-    Migrations are append-only: the merge keeps the service's revisions as
-    they are, even where the template now has them follow another revision,
-    and chains the ones it brings after the service's head, in the template's
-    order. So a feature added later arrives as revisions after those the
-    service added in the meantime (resources, flask db migrate).
+    The service's revisions stay as they are, even where the template now has
+    them otherwise. Of the revisions the template brings, those whose tables
+    the service's chain already creates are left out, the others chained after
+    the service's head in the template's order (migrations.intake): so a
+    feature added later arrives as revisions after those the service added in
+    the meantime (resources, flask db migrate).
     """
 
-    versions: Path
+    #: The directory of revision scripts, from the service's top.
+    versions: str
+    #: Its scripts in the service's last commit, as git names them.
     existing: list[str]
-    head: str
-    order: list[str]
+    intake: migrations.Intake
 
     @classmethod
-    def before_merge(
-        cls, repo: Repository, service: _Service, new: _Render
+    def plan(
+        cls,
+        repo: Repository,
+        service: _Service,
+        new: _Render,
+        base: str,
+        scratch: Path,
     ) -> _Migrations | None:
+        """Plan the merge's migrations; None when the service has no database."""
         context = service.record.get("context")
         package = context.get("package_name") if isinstance(context, dict) else None
         if not isinstance(package, str):
             return None
-        rel = migrations.versions_dir(Path("src", package))
-        rendered = migrations.read_revisions(new.directory / rel)
-        if not rendered:
+        versions = migrations.versions_dir(Path("src", package))
+        if not migrations.read_revisions(new.directory / versions):
             return None
-        versions = service.root / rel
-        listed = repo.output(
-            "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", rel.as_posix()
-        )
-        existing = [name for name in listed.split("\0") if name]
-        head = migrations.head(migrations.read_revisions(versions))
-        return cls(versions, existing, head, migrations.line(rendered))
+        ours = scratch / "versions"
+        ours.mkdir()
+        existing = _scripts(repo, "HEAD", versions.as_posix())
+        for name in existing:
+            script = ours / Path(name).name
+            script.write_text(repo.run("show", f"HEAD:{name}").stdout, "utf-8")
+        merged = {Path(name).name for name in _scripts(repo, base, versions.as_posix())}
+        intake = migrations.intake(ours, new.directory / versions, merged)
+        return cls(versions.as_posix(), existing, intake)
 
-    def append_new(self, repo: Repository) -> None:
-        """Put back the service's revisions; chain the merged-in ones after its head."""
+    def tree(
+        self,
+        repo: Repository,
+        new: _Render,
+        base: str,
+        scratch: Path,
+        objects: dict[str, str],
+    ) -> str:
+        """Return the render's tree with the revisions as the merge leaves them.
+
+        The scripts the last merged render had stay as it had them, and the
+        added ones follow the revisions they are chained after: so a diff
+        from ``base`` shows the revisions as they will be written.
+        """
+        env = {**objects, "GIT_INDEX_FILE": str(scratch / "index-planned")}
+        repo.run("read-tree", new.tree, env=env)
+        for name in _scripts(repo, new.tree, self.versions, env):
+            repo.run("update-index", "--force-remove", "--", name, env=env)
+        for entry in _entries(repo, base, self.versions):
+            repo.run("update-index", "--add", "--cacheinfo", entry, env=env)
+        chained = scratch / "chained"
+        chained.mkdir()
+        for name, down in self.intake.added:
+            script = chained / name
+            script.write_bytes((new.directory / self.versions / name).read_bytes())
+            _follow(script, down)
+            blob = repo.output("hash-object", "-w", "--", str(script), env=env)
+            path = f"{self.versions}/{name}"
+            repo.run(
+                "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env
+            )
+        return repo.output("write-tree", env=env)
+
+    def apply(self, repo: Repository) -> None:
+        """After the merge: put back the service's scripts, add and chain the new."""
         if self.existing:
             repo.run("checkout", "HEAD", "--", *self.existing)
-        known = {(repo.root / name).resolve() for name in self.existing}
-        revisions = migrations.read_revisions(self.versions)
-        new = [r for r in revisions.values() if r.path.resolve() not in known]
-        rank = {revision: place for place, revision in enumerate(self.order)}
-        new.sort(key=lambda r: (rank.get(r.id, len(rank)), r.id))
-        previous = self.head
-        for revision in new:
-            if previous and revision.downs != {previous}:
-                migrations.follow(revision.path, previous)
-                repo.run("add", "--", str(revision.path.relative_to(repo.root)))
-            previous = revision.id
+        added = {f"{self.versions}/{name}": down for name, down in self.intake.added}
+        for name in _scripts(repo, None, self.versions):
+            if name not in added and name not in self.existing:
+                repo.run("rm", "-q", "-f", "--", name)
+        for name, down in added.items():
+            _follow(repo.root / name, down)
+            repo.run("add", "--", name)
+
+
+def _follow(script: Path, down: str) -> None:
+    """Chain the revision in ``script`` after ``down`` unless it follows it already."""
+    revision = migrations.read_revision(script)
+    if down and (revision is None or revision.downs != {down}):
+        migrations.follow(script, down)
+
+
+def _scripts(
+    repo: Repository,
+    commit: str | None,
+    versions: str,
+    env: dict[str, str] | None = None,
+) -> list[str]:
+    """Return the revision scripts in ``versions`` of ``commit``, or of the index."""
+    if commit is None:
+        listed = repo.run("ls-files", "-z", "--", f"{versions}/", env=env).stdout
+    else:
+        listed = repo.run(
+            "ls-tree", "-z", "--name-only", commit, "--", f"{versions}/", env=env
+        ).stdout
+    names = dict.fromkeys(name for name in listed.split("\0") if name)
+    return [n for n in names if n.endswith(".py") and n.rpartition("/")[0] == versions]
+
+
+def _entries(repo: Repository, commit: str, versions: str) -> list[str]:
+    """Return the revision scripts of ``commit`` as update-index's mode,object,path."""
+    listed = repo.run("ls-tree", "-z", commit, "--", f"{versions}/").stdout
+    entries = []
+    for line in filter(None, listed.split("\0")):
+        info, _, name = line.partition("\t")
+        mode, _, blob = info.split(" ")
+        if name in _scripts(repo, commit, versions):
+            entries.append(f"{mode},{blob},{name}")
+    return entries
 
 
 def _merge_record(
