@@ -10,12 +10,12 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import migrations
 from . import templatebranch as branch
 from .create import METADATA_FILE, metadata, plan_project, render_project
 from .errors import GitError, MergeConflict, NotAService
 from .features import split_names
 from .gitrepo import TEMPLATE_BRANCH, Repository
+from .migrationmerge import MigrationMerge, plan_merge
 from .replay import parse_answers
 from .templates import Template, open_template
 
@@ -162,8 +162,8 @@ def update_project(
         objects = branch.scratch_objects(repo, scratch)
         new = _render(repo, service, tmpl, split_names(features), scratch, objects)
         base = branch.merge_base(repo, tip)
-        plan = _Migrations.plan(repo, service, new, base, scratch)
-        merged = plan.tree(repo, new, base, scratch, objects) if plan else new.tree
+        plan = _plan_migrations(repo, service, new, base, scratch)
+        merged = plan.tree(repo, new.tree, base, scratch, objects) if plan else new.tree
         result = _compare(repo, service, base, new, merged, objects)
         result.dry_run = dry_run
         if result.current or dry_run:
@@ -199,8 +199,8 @@ def check_update(
         objects = branch.scratch_objects(repo, scratch)
         new = _render(repo, service, tmpl, [], scratch, objects)
         base = branch.merge_base(repo, tip)
-        plan = _Migrations.plan(repo, service, new, base, scratch)
-        merged = plan.tree(repo, new, base, scratch, objects) if plan else new.tree
+        plan = _plan_migrations(repo, service, new, base, scratch)
+        merged = plan.tree(repo, new.tree, base, scratch, objects) if plan else new.tree
         result = _compare(repo, service, base, new, merged, objects)
         if not result.current:
             result.status = "available"
@@ -308,7 +308,7 @@ def _compare(
     """Compare the render last merged (``base``) with the new one.
 
     ``merged`` is the new render's tree with the revisions as the merge
-    leaves them (_Migrations.tree).
+    leaves them (MigrationMerge.tree).
     """
     listed = repo.run(
         "diff-tree", "-r", "-z", "--name-status", "--no-renames", base, merged,
@@ -355,7 +355,7 @@ def _merge(
     *,
     made: tuple[str, str | None],
     adopt: bool = False,
-    migrations: _Migrations | None = None,
+    migrations: MigrationMerge | None = None,
 ) -> UpdateResult:
     """Merge flaskproto/template into the current branch; record the new answers.
 
@@ -388,131 +388,15 @@ def _merge(
     return result
 
 
-@dataclass(frozen=True)
-class _Migrations:
-    """What the merge does to the service's migrations: append, never edit.
-
-    The service's revisions stay as they are, even where the template now has
-    them otherwise. Of the revisions the template brings, those whose tables
-    the service's chain already creates are left out, the others chained after
-    the service's head in the template's order (migrations.intake): so a
-    feature added later arrives as revisions after those the service added in
-    the meantime (resources, flask db migrate).
-    """
-
-    #: The directory of revision scripts, from the service's top.
-    versions: str
-    #: Its scripts in the service's last commit, as git names them.
-    existing: list[str]
-    intake: migrations.Intake
-
-    @classmethod
-    def plan(
-        cls,
-        repo: Repository,
-        service: _Service,
-        new: _Render,
-        base: str,
-        scratch: Path,
-    ) -> _Migrations | None:
-        """Plan the merge's migrations; None when the service has no database."""
-        context = service.record.get("context")
-        package = context.get("package_name") if isinstance(context, dict) else None
-        if not isinstance(package, str):
-            return None
-        versions = migrations.versions_dir(Path("src", package))
-        if not migrations.read_revisions(new.directory / versions):
-            return None
-        ours = scratch / "versions"
-        ours.mkdir()
-        existing = _scripts(repo, "HEAD", versions.as_posix())
-        for name in existing:
-            script = ours / Path(name).name
-            script.write_text(repo.run("show", f"HEAD:{name}").stdout, "utf-8")
-        merged = {Path(name).name for name in _scripts(repo, base, versions.as_posix())}
-        intake = migrations.intake(ours, new.directory / versions, merged)
-        return cls(versions.as_posix(), existing, intake)
-
-    def tree(
-        self,
-        repo: Repository,
-        new: _Render,
-        base: str,
-        scratch: Path,
-        objects: dict[str, str],
-    ) -> str:
-        """Return the render's tree with the revisions as the merge leaves them.
-
-        The scripts the last merged render had stay as it had them, and the
-        added ones follow the revisions they are chained after: so a diff
-        from ``base`` shows the revisions as they will be written.
-        """
-        env = {**objects, "GIT_INDEX_FILE": str(scratch / "index-planned")}
-        repo.run("read-tree", new.tree, env=env)
-        for name in _scripts(repo, new.tree, self.versions, env):
-            repo.run("update-index", "--force-remove", "--", name, env=env)
-        for entry in _entries(repo, base, self.versions):
-            repo.run("update-index", "--add", "--cacheinfo", entry, env=env)
-        chained = scratch / "chained"
-        chained.mkdir()
-        for name, down in self.intake.added:
-            script = chained / name
-            script.write_bytes((new.directory / self.versions / name).read_bytes())
-            _follow(script, down)
-            blob = repo.output("hash-object", "-w", "--", str(script), env=env)
-            path = f"{self.versions}/{name}"
-            repo.run(
-                "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env
-            )
-        return repo.output("write-tree", env=env)
-
-    def apply(self, repo: Repository) -> None:
-        """After the merge: put back the service's scripts, add and chain the new."""
-        if self.existing:
-            repo.run("checkout", "HEAD", "--", *self.existing)
-        added = {f"{self.versions}/{name}": down for name, down in self.intake.added}
-        for name in _scripts(repo, None, self.versions):
-            if name not in added and name not in self.existing:
-                repo.run("rm", "-q", "-f", "--", name)
-        for name, down in added.items():
-            _follow(repo.root / name, down)
-            repo.run("add", "--", name)
-
-
-def _follow(script: Path, down: str) -> None:
-    """Chain the revision in ``script`` after ``down`` unless it follows it already."""
-    revision = migrations.read_revision(script)
-    if down and (revision is None or revision.downs != {down}):
-        migrations.follow(script, down)
-
-
-def _scripts(
-    repo: Repository,
-    commit: str | None,
-    versions: str,
-    env: dict[str, str] | None = None,
-) -> list[str]:
-    """Return the revision scripts in ``versions`` of ``commit``, or of the index."""
-    if commit is None:
-        listed = repo.run("ls-files", "-z", "--", f"{versions}/", env=env).stdout
-    else:
-        listed = repo.run(
-            "ls-tree", "-z", "--name-only", commit, "--", f"{versions}/", env=env
-        ).stdout
-    names = dict.fromkeys(name for name in listed.split("\0") if name)
-    return [n for n in names if n.endswith(".py") and n.rpartition("/")[0] == versions]
-
-
-def _entries(repo: Repository, commit: str, versions: str) -> list[str]:
-    """Return the revision scripts of ``commit`` as update-index's mode,object,path."""
-    listed = repo.run("ls-tree", "-z", commit, "--", f"{versions}/").stdout
-    entries = []
-    for line in filter(None, listed.split("\0")):
-        info, _, name = line.partition("\t")
-        mode, _, blob = info.split(" ")
-        if name in _scripts(repo, commit, versions):
-            entries.append(f"{mode},{blob},{name}")
-    return entries
+def _plan_migrations(
+    repo: Repository, service: _Service, new: _Render, base: str, scratch: Path
+) -> MigrationMerge | None:
+    """Plan what the merge does to the service's migrations, if it has any."""
+    context = service.record.get("context")
+    package = context.get("package_name") if isinstance(context, dict) else None
+    if not isinstance(package, str):
+        return None
+    return plan_merge(repo, Path("src", package), new.directory, base, scratch)
 
 
 def _merge_record(
