@@ -9,12 +9,12 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import migrations
 from . import templatebranch as branch
 from .create import metadata, plan_project, render_project
 from .errors import GitError, MergeConflict
 from .features import split_names
 from .gitrepo import Repository
+from .migrationmerge import MigrationMerge, plan_merge
 from .service import METADATA_FILE, Service
 from .templates import Template, open_template
 
@@ -153,15 +153,16 @@ def update_project(
         objects = branch.scratch_objects(repo, scratch)
         new = _render(repo, service, tmpl, split_names(features), scratch, objects)
         base = branch.merge_base(repo, tip)
-        result = _compare(repo, service, base, new, objects)
+        plan = _plan_migrations(repo, service, new, base, scratch)
+        merged = plan.tree(repo, new.tree, base, scratch, objects) if plan else new.tree
+        result = _compare(repo, service, base, new, merged, objects)
         result.dry_run = dry_run
         if result.current or dry_run:
             if dry_run and not result.current:
                 result.diff = repo.output(
-                    "diff", "--relative", base, new.tree, "--", *_FILES, env=objects
+                    "diff", "--relative", base, merged, "--", *_FILES, env=objects
                 )
             return result
-        kept = _Migrations.before_merge(repo, service, new)
         previous = None
         if _differs(repo, tip, new, objects):
             # Written again without the scratch object store, to be kept.
@@ -170,7 +171,7 @@ def update_project(
             identity = _identity(repo, service)
             previous, tip = tip, branch.commit(repo, tree, tip, message, identity)
         return _merge(
-            repo, service, new.record, result, made=(tip, previous), migrations=kept
+            repo, service, new.record, result, made=(tip, previous), migrations=plan
         )
 
 
@@ -189,7 +190,9 @@ def check_update(
         objects = branch.scratch_objects(repo, scratch)
         new = _render(repo, service, tmpl, [], scratch, objects)
         base = branch.merge_base(repo, tip)
-        result = _compare(repo, service, base, new, objects)
+        plan = _plan_migrations(repo, service, new, base, scratch)
+        merged = plan.tree(repo, new.tree, base, scratch, objects) if plan else new.tree
+        result = _compare(repo, service, base, new, merged, objects)
         if not result.current:
             result.status = "available"
         return result
@@ -272,19 +275,24 @@ def _compare(
     service: Service,
     base: str,
     new: _Render,
+    merged: str,
     objects: dict[str, str],
 ) -> UpdateResult:
-    """Compare the render last merged (``base``) with the new one."""
+    """Compare the render last merged (``base``) with the new one.
+
+    ``merged`` is the new render's tree with the revisions as the merge
+    leaves them (MigrationMerge.tree).
+    """
     listed = repo.run(
         "diff-tree", "-r", "-z", "--name-status", "--no-renames", "--relative",
-        base, new.tree, "--", *_FILES, env=objects,
+        base, merged, "--", *_FILES, env=objects,
     ).stdout.split("\0")[:-1]  # fmt: skip
     pairs = zip(listed[::2], listed[1::2], strict=True)
     changes = [Change(status, name) for status, name in pairs]
-    merged = branch.record_at(repo, base)
-    from_version = _optional(merged.get("template_version"))
+    last = branch.record_at(repo, base)
+    from_version = _optional(last.get("template_version"))
     to_version = _optional(new.record.get("template_version"))
-    had = merged.get("features", service.features)
+    had = last.get("features", service.features)
     had_names = [str(name) for name in had] if isinstance(had, list) else []
     added = [name for name in new.features if name not in had_names]
     current = not changes and from_version == to_version and not added
@@ -320,7 +328,7 @@ def _merge(
     *,
     made: tuple[str, str | None],
     adopt: bool = False,
-    migrations: _Migrations | None = None,
+    migrations: MigrationMerge | None = None,
 ) -> UpdateResult:
     """Merge flaskproto/template into the current branch; record the new answers.
 
@@ -340,7 +348,7 @@ def _merge(
         raise GitError(f"git merge failed: {detail[-1] if detail else 'no message'}")
     _merge_record(repo, service, record)
     if migrations is not None:
-        migrations.append_new(repo)
+        migrations.apply(repo)
     unmerged = repo.run(
         "diff", "-z", "--name-only", "--relative", "--diff-filter=U"
     ).stdout
@@ -355,56 +363,14 @@ def _merge(
     return result
 
 
-@dataclass(frozen=True)
-class _Migrations:
-    """The service's migrations before a merge, and the template's order of them.
-
-    Migrations are append-only: the merge keeps the service's revisions as
-    they are, even where the template now has them follow another revision,
-    and chains the ones it brings after the service's head, in the template's
-    order. So a feature added later arrives as revisions after those the
-    service added in the meantime (resources, flask db migrate).
-    """
-
-    versions: Path
-    existing: list[str]
-    head: str
-    order: list[str]
-
-    @classmethod
-    def before_merge(
-        cls, repo: Repository, service: Service, new: _Render
-    ) -> _Migrations | None:
-        package = service.context.get("package_name")
-        if not isinstance(package, str):
-            return None  # another template's project, without a package
-        rel = migrations.versions_dir(Path("src", package))
-        rendered = migrations.read_revisions(new.directory / rel)
-        if not rendered:
-            return None
-        versions = service.root / rel
-        listed = repo.output(
-            "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", rel.as_posix()
-        )
-        existing = [name for name in listed.split("\0") if name]
-        head = migrations.head(migrations.read_revisions(versions))
-        return cls(versions, existing, head, migrations.line(rendered))
-
-    def append_new(self, repo: Repository) -> None:
-        """Put back the service's revisions; chain the merged-in ones after its head."""
-        if self.existing:
-            repo.run("checkout", "HEAD", "--", *self.existing)
-        known = {(repo.root / name).resolve() for name in self.existing}
-        revisions = migrations.read_revisions(self.versions)
-        new = [r for r in revisions.values() if r.path.resolve() not in known]
-        rank = {revision: place for place, revision in enumerate(self.order)}
-        new.sort(key=lambda r: (rank.get(r.id, len(rank)), r.id))
-        previous = self.head
-        for revision in new:
-            if previous and revision.downs != {previous}:
-                migrations.follow(revision.path, previous)
-                repo.run("add", "--", str(revision.path.relative_to(repo.root)))
-            previous = revision.id
+def _plan_migrations(
+    repo: Repository, service: Service, new: _Render, base: str, scratch: Path
+) -> MigrationMerge | None:
+    """Plan what the merge does to the service's migrations, if it has any."""
+    package = service.context.get("package_name")
+    if not isinstance(package, str):
+        return None  # another template's project, without a package
+    return plan_merge(repo, Path("src", package), new.directory, base, scratch)
 
 
 def _merge_record(

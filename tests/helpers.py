@@ -32,6 +32,55 @@ def tree(root: Path) -> dict[str, bytes]:
     }
 
 
+#: The first revision of a feature in the service template: the commit that
+#: added it gave each feature its own migrations.
+FEATURE_REVISION = (
+    "templates/service/{{cookiecutter.project_slug}}/src/"
+    "{{cookiecutter.package_name}}/migrations/versions/"
+    "{% if cookiecutter.with_db and cookiecutter.with_api %}"
+    "api_0001_create_items.py{% endif %}"
+)
+
+
+def make_service_before_feature_migrations(
+    name: str, output_dir: Path, features: list[str]
+) -> Path:
+    """Make a service as flaskproto did before features had migrations of their own.
+
+    The bundled service template of then, from flaskproto's git history, gives
+    the service one 0001_initial.py that creates the tables of every feature.
+    Its record names the bundled template, as it did then, so that a plain
+    flaskproto update renders today's. Returns the service's directory.
+    """
+    from flaskproto import create_project
+
+    root = Path(__file__).resolve().parent.parent
+    added = subprocess.run(
+        ["git", "log", "--format=%H", "--diff-filter=A", "--", FEATURE_REVISION],
+        cwd=root, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert added, "the test needs flaskproto's git history (git fetch --unshallow)"
+    with tempfile.TemporaryDirectory() as scratch:
+        archive = subprocess.run(
+            ["git", "archive", f"{added[-1]}^", "templates/service"],
+            cwd=root, capture_output=True, check=True,
+        ).stdout  # fmt: skip
+        subprocess.run(["tar", "-x"], cwd=scratch, input=archive, check=True)
+        template = str(Path(scratch, "templates", "service"))
+        made = create_project(name, output_dir, features=features, template=template)
+    record_path = made.path / ".flaskproto.json"
+    record = json.loads(record_path.read_text())
+    record["template"] = "service"
+    record["command"] = record["command"].replace(f" --template {template}", "")
+    record_path.write_text(json.dumps(record, indent=2) + "\n")
+    subprocess.run(
+        ["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.org",
+         "commit", "-q", "-am", "Record the bundled template"],
+        cwd=made.path, check=True,
+    )  # fmt: skip
+    return made.path
+
+
 def assert_ruff_clean(project: Path) -> None:
     for args in (["check"], ["format", "--check"]):
         result = subprocess.run(

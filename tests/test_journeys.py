@@ -13,7 +13,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from helpers import assert_suite_passes, request, serving
+from helpers import (
+    assert_suite_passes,
+    make_service_before_feature_migrations,
+    request,
+    serving,
+)
 
 from flaskproto import add_resource, create_project
 from flaskproto.update import update_project
@@ -172,6 +177,61 @@ def test_features_and_resources_added_later_keep_the_rows(
         "Order Desk", tmp_path / "b", features=["db", "api", "auth", "admin"]
     )
     add_resource(at_once.path, "widget", FIELDS)
+    other = Service(
+        service_venv, at_once.path, "order_desk", database("at_once"), tmp_path
+    )
+    other.install()
+    other.upgrade()
+    assert other.schema() == service.schema()
+
+
+def test_a_service_made_before_feature_migrations_updates_and_keeps_the_rows(
+    service_venv, tmp_path, database
+):
+    # Made when one 0001_initial.py created every feature's tables: updates
+    # must neither run the items table's creation again nor edit that 0001.
+    path = make_service_before_feature_migrations(
+        "Order Service", tmp_path / "a", ["db", "api"]
+    )
+    service = Service(service_venv, path, "order_service", database("old"), tmp_path)
+    service.install()
+    service.upgrade()
+    with service.serve() as base:
+        for name in ("bolt", "nut"):
+            status, _ = request(f"{base}/api/items", "POST", {"name": name})
+            assert status == 201
+    initial = path / "src/order_service/migrations/versions/0001_initial.py"
+    shipped = initial.read_bytes()
+
+    assert update_project(path).status == "updated"
+    service.install()
+    service.upgrade()
+    assert update_project(path, features=["auth", "admin"]).status == "updated"
+    service.install()
+    service.upgrade()
+
+    assert initial.read_bytes() == shipped
+    created = service.flask(
+        "user", "create", "ada@example.org", "--admin", "--password", PASSWORD
+    )
+    assert "Created user ada@example.org." in created
+    with service.serve() as base:
+        status, items = request(f"{base}/api/items")
+        assert status == 200
+        assert [item["name"] for item in items["items"]] == ["bolt", "nut"]
+        credentials = {"email": "ada@example.org", "password": PASSWORD}
+        status, login = request(f"{base}/auth/login", "POST", credentials)
+        assert status == 200, login
+        bearer = {"Authorization": f"Bearer {login['token']}"}
+        status, me = request(f"{base}/auth/me", headers=bearer)
+        assert (status, me["email"], me["is_admin"]) == (200, "ada@example.org", True)
+    suite_env = {"TEST_DATABASE_URL": database("suite")}
+    assert_suite_passes(service_venv, path, env=suite_env)
+
+    # The same schema as a service made today with every feature at once.
+    at_once = create_project(
+        "Order Desk", tmp_path / "b", features=["db", "api", "auth", "admin"]
+    )
     other = Service(
         service_venv, at_once.path, "order_desk", database("at_once"), tmp_path
     )

@@ -8,7 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 from conftest import REPO
-from helpers import assert_suite_passes, tree
+from helpers import assert_suite_passes, make_service_before_feature_migrations, tree
 
 from flaskproto.cli import cli
 from flaskproto.service import METADATA_FILE
@@ -328,6 +328,148 @@ def test_a_service_made_with_features_at_once_has_one_line_of_migrations(tmp_pat
         "auth_0001": ["api_0001"],
         "admin_0001": ["auth_0001"],
     }
+
+
+def added_lines(diff, path):
+    """The text a git diff gives the new file at ``path``."""
+    section = diff.split(f"diff --git a/{path} b/{path}\n", 1)[1].split("diff --git")[0]
+    body = section.split("@@\n", 1)[1]
+    return "".join(line[1:] + "\n" for line in body.splitlines())
+
+
+def test_dry_run_shows_the_revisions_chained_as_update_writes_them(tmp_path):
+    made = invoke("new", "Order Service", "--with", "db,api", "-o", tmp_path, "-q")
+    assert made.exit_code == 0, made.stderr
+    service = tmp_path / "order-service"
+    added = invoke("add", "resource", "widget", "-f", "label", "--path", service)
+    assert added.exit_code == 0, added.stderr
+    commit_all(service, "Add widgets")
+
+    dry = invoke("update", service, "--with", "auth", "--dry-run", "--json")
+
+    assert dry.exit_code == 0, dry.stderr
+    diff = json.loads(dry.stdout)["diff"]
+    script = f"{VERSIONS}/auth_0001_create_users.py"
+    shown = added_lines(diff, script)
+    assert 'down_revision = "0002"\n' in shown and "Revises: 0002\n" in shown
+    # The service's own revisions are not in the diff: the merge leaves them.
+    assert f"{VERSIONS}/0001_initial.py" not in diff
+    result = invoke("update", service, "--with", "auth")
+    assert result.exit_code == 0, result.stderr
+    assert (service / script).read_text() == shown
+
+
+@pytest.mark.parametrize(
+    "features",
+    ["db,api", "db,api,auth,admin"],
+    ids=["api", "api-auth-admin"],
+)
+def test_a_service_made_before_feature_migrations_keeps_its_one_revision(
+    tmp_path, features
+):
+    # Its 0001_initial.py creates the tables of every feature it was made
+    # with; the template's revisions of those features must not come again.
+    service = make_service_before_feature_migrations(
+        "Order Service", tmp_path, features.split(",")
+    )
+    initial = (service / VERSIONS / "0001_initial.py").read_bytes()
+
+    dry = invoke("update", service, "--dry-run", "--json")
+    result = invoke("update", service)
+
+    assert dry.exit_code == 0, dry.stderr
+    assert "/migrations/versions/" not in json.loads(dry.stdout)["diff"]
+    assert result.exit_code == 0, result.stderr
+    assert "Updated" in result.stdout
+    assert revisions(service) == {"0001": []}
+    assert (service / VERSIONS / "0001_initial.py").read_bytes() == initial
+    assert git("status", "--porcelain", cwd=service) == ""
+
+
+@pytest.mark.parametrize(
+    ("first", "later", "chain"),
+    [
+        (
+            "db,api",
+            "auth,admin",
+            {
+                "0001": [],
+                "0002": ["0001"],
+                "auth_0001": ["0002"],
+                "admin_0001": ["auth_0001"],
+            },
+        ),
+        (
+            "db,auth",
+            "admin",
+            {"0001": [], "0002": ["0001"], "admin_0001": ["0002"]},
+        ),
+    ],
+    ids=["auth-admin-to-api", "admin-to-auth"],
+)
+def test_features_added_to_a_service_made_before_feature_migrations(
+    tmp_path, first, later, chain
+):
+    service = make_service_before_feature_migrations(
+        "Order Service", tmp_path, first.split(",")
+    )
+    added = invoke("add", "resource", "widget", "-f", "label", "--path", service)
+    assert added.exit_code == 0, added.stderr
+    commit_all(service, "Add widgets")
+    before = {p.name: p.read_bytes() for p in (service / VERSIONS).glob("*.py")}
+
+    result = invoke("update", service, "--with", later)
+
+    assert result.exit_code == 0, result.stderr
+    after = {p.name: p.read_bytes() for p in (service / VERSIONS).glob("*.py")}
+    assert {name: after[name] for name in before} == before
+    assert revisions(service) == chain
+    assert git("status", "--porcelain", cwd=service) == ""
+    # The next update takes in nothing more: what it left out stays out.
+    again = invoke("update", service)
+    assert again.exit_code == 0, again.stderr
+    assert revisions(service) == chain
+
+
+USERS_REVISION = '''"""Create the users of the orders.
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("users")
+'''
+
+
+def test_update_stops_on_a_revision_whose_tables_the_service_has_in_part(tmp_path):
+    made = invoke("new", "Order Service", "--with", "db", "-o", tmp_path, "-q")
+    assert made.exit_code == 0, made.stderr
+    service = tmp_path / "order-service"
+    (service / VERSIONS / "0002_create_users.py").write_text(USERS_REVISION)
+    commit_all(service, "Add users")
+    before = state(service)
+
+    result = invoke("update", service, "--with", "auth")
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: the template's revision auth_0001")
+    assert "already create users, users.id of them" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert state(service) == before
 
 
 def test_check_update_and_dry_run_say_what_is_waiting(service, newer_template):
