@@ -192,6 +192,8 @@ def build_context(
     from cookiecutter.prompt import prompt_for_config
     from jinja2 import TemplateError as JinjaError
 
+    from .jinjacache import compiled_cache
+
     variables = template.public_variables
     name_key = name_variable(template)
     switches = {
@@ -223,7 +225,7 @@ def build_context(
         context["_cookiecutter"] = {
             k: v for k, v in raw["cookiecutter"].items() if not k.startswith("_")
         }
-        with _template_on_path(template.path):
+        with compiled_cache(), _template_on_path(template.path):
             values = prompt_for_config(context, no_input=True)
     except CookiecutterException as err:
         cause = getattr(err, "error", None)
