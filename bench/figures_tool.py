@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import tempfile
 from collections.abc import Callable
@@ -135,10 +136,12 @@ def figure_generation(cfg: Config) -> Section:
     )
     cc_env = cookiecutter_env()
 
+    cold_dirs: list[Path] = []
+
     def cold_cache() -> dict[str, str]:
         # A cache directory not made yet, as on a first run.
-        fresh = Path(tempfile.mkdtemp(prefix="cache-", dir=WORK)) / "cache"
-        return {**os.environ, "FLASKPROTO_CACHE_DIR": str(fresh)}
+        cold_dirs.append(Path(tempfile.mkdtemp(prefix="cache-", dir=WORK)))
+        return {**os.environ, "FLASKPROTO_CACHE_DIR": str(cold_dirs[-1] / "cache")}
 
     def no_cache() -> dict[str, str]:
         return {**os.environ, "FLASKPROTO_NO_CACHE": "1"}
@@ -177,7 +180,11 @@ def figure_generation(cfg: Config) -> Section:
             cases["django-admin startproject"] = timed_in_fresh_dir(
                 "django", lambda d: [PEERS / "django-admin", "startproject", "x"]
             )
-    s = interleave(cases, cfg.runs)
+    try:
+        s = interleave(cases, cfg.runs)
+    finally:
+        for directory in cold_dirs:
+            shutil.rmtree(directory, ignore_errors=True)
 
     def against(
         values: list[float],
