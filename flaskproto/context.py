@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -20,6 +19,12 @@ from .templates import Template
 # re.ASCII: \d alone would accept any script's digits, which PEP 440 does not.
 _VERSION = re.compile(r"\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?", re.ASCII)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# RFC 5322 dot-atoms on both sides of the @: email.headerregistry accepts
+# every such address, so only other ones need it (and its import) to decide.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_DOT_ATOM_ADDRESS = re.compile(
+    rf"{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})+", re.ASCII
+)
 _NAME_CRUD = ".,:;<>\"\\'"
 _PYTHON_VERSION = re.compile(r"3\.(1[0-9]|[2-9][0-9])")
 #: Variables that follow from NAME and are set through it.
@@ -34,6 +39,8 @@ def _check_version(value: str) -> None:
 
 
 def _check_email(value: str) -> None:
+    if _DOT_ATOM_ADDRESS.fullmatch(value):
+        return
     if not _EMAIL.fullmatch(value) or not _is_address(value):
         raise InvalidInput(f"author_email {value!r} is not an e-mail address")
 
@@ -202,6 +209,8 @@ def build_context(
     from cookiecutter.prompt import prompt_for_config
     from jinja2 import TemplateError as JinjaError
 
+    from .jinjacache import compiled_cache
+
     variables = template.public_variables
     name_key = name_variable(template)
     switches = {
@@ -233,7 +242,7 @@ def build_context(
         context["_cookiecutter"] = {
             k: v for k, v in raw["cookiecutter"].items() if not k.startswith("_")
         }
-        with _template_on_path(template.path):
+        with compiled_cache(), _template_on_path(template.path):
             values = prompt_for_config(context, no_input=True)
     except CookiecutterException as err:
         cause = getattr(err, "error", None)
@@ -310,6 +319,8 @@ def _check_override(
             for k in variables
             if k not in (*NAME_VARIABLES, name_key) and k not in switches
         ]
+        import difflib
+
         close = difflib.get_close_matches(key, known, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise InvalidInput(

@@ -136,7 +136,10 @@ def create_project(
     all, with NAME in ``project_name`` or else in the variable the template's
     top directory is named after. A dry run runs none of the template's hooks.
     """
+    from .jinjacache import compiled_cache
+
     with (
+        compiled_cache(),
         open_template(template, directory=directory, checkout=checkout) as opened,
         prompted(opened, run_hooks=not dry_run) as tmpl,
     ):

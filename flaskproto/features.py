@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -123,6 +122,8 @@ def select(template: Template, requested: list[str]) -> Selection:
 
 def _unknown(names: list[str], features: dict[str, Feature]) -> str:
     """Name every unknown feature, each with the known one it is closest to."""
+    import difflib
+
     described = []
     for name in names:
         close = difflib.get_close_matches(name, list(features), n=1)

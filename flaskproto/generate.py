@@ -110,9 +110,12 @@ def generate(
     from cookiecutter.utils import create_env_with_context
     from jinja2 import TemplateError as JinjaError
 
+    from .jinjacache import compiled_cache
+
     full = dict(context)
     try:
         with (
+            compiled_cache(),
             extension_path(tmpl),
             _hook_output_on_stderr(),
             _temporary_files_in(into),

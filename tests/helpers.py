@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -79,6 +80,28 @@ def make_service_before_feature_migrations(
         cwd=made.path, check=True,
     )  # fmt: skip
     return made.path
+
+
+def exact_tree(root: Path) -> dict[str, tuple]:
+    """Every file, link and empty directory under ``root``, with what they hold.
+
+    Files with their bytes and whether they are executable, links with their
+    target: two renders that match here made the same project.
+    """
+    found: dict[str, tuple] = {}
+    for directory, dirs, files in os.walk(root):
+        here = Path(directory)
+        if not dirs and not files:
+            found[here.relative_to(root).as_posix() + "/"] = ("empty directory",)
+        for name in files + [d for d in dirs if (here / d).is_symlink()]:
+            path = here / name
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                found[rel] = ("link", os.readlink(path))
+            else:
+                executable = bool(path.stat().st_mode & stat.S_IXUSR)
+                found[rel] = ("file", path.read_bytes(), executable)
+    return found
 
 
 def assert_ruff_clean(project: Path) -> None:

@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import exact_tree
 
 import flaskproto
 from flaskproto.errors import EXIT_CODES
@@ -164,20 +164,8 @@ def masked(found: dict[str, tuple], random: dict[str, set[int]]) -> dict[str, tu
 
 
 def tree(root: Path) -> dict[str, tuple]:
-    """Every file, link and empty directory under ``root``, with what they hold."""
-    found: dict[str, tuple] = {}
-    for directory, dirs, files in os.walk(root):
-        here = Path(directory)
-        if not dirs and not files:
-            found[here.relative_to(root).as_posix() + "/"] = ("empty directory",)
-        for name in files + [d for d in dirs if (here / d).is_symlink()]:
-            path = here / name
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                found[rel] = ("link", os.readlink(path))
-            else:
-                executable = bool(path.stat().st_mode & stat.S_IXUSR)
-                found[rel] = ("file", path.read_bytes(), executable)
+    """``exact_tree`` of ``root``, its .flaskproto.json aside."""
+    found = exact_tree(root)
     found.pop(".flaskproto.json", None)
     return found
 
