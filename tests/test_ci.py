@@ -26,7 +26,7 @@ from helpers import assert_hadolint_clean
 
 from flaskproto import create_project
 from flaskproto.context import render_steps
-from flaskproto.create import METADATA_FILE
+from flaskproto.service import METADATA_FILE
 from flaskproto.templates import load_template
 
 WORKFLOW = ".github/workflows/ci.yml"
