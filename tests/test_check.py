@@ -94,7 +94,9 @@ def test_missing_gunicorn_is_not_run_not_passed(tmp_path):
 
 
 def test_a_step_that_could_not_run_exits_9(tmp_path, monkeypatch):
-    project = service_with_venv(tmp_path, "flask", "gunicorn", "pytest")
+    # The service's dependencies and pytest: all but ruff.
+    needed = ("flask", "gunicorn", "python-json-logger", "pytest")
+    project = service_with_venv(tmp_path, *needed)
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no ruff here, nor in its .venv
     result = check(str(project), "--json")
     steps = statuses(result)
