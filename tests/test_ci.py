@@ -120,7 +120,8 @@ def test_workflow_runs_what_the_readme_promises(tmp_path, features):
             assert command in runs, command
     assert "pytest --cov" in runs
     pyproject = tomllib.loads((project.path / "pyproject.toml").read_text())
-    assert pyproject["tool"]["coverage"]["report"]["fail_under"] >= 80
+    # A floor that means something, below what every combination starts at.
+    assert pyproject["tool"]["coverage"]["report"]["fail_under"] >= 60
 
     # The lock job runs the README's command, which flaskproto --install runs.
     lock = lock_command(project.path)
