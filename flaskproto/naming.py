@@ -16,8 +16,9 @@ MAX_NAME_LENGTH = 64
 MAX_SLUG_LENGTH = 40
 
 #: Top-level import names of everything installed beside a generated service:
-#: its dependencies with every feature, its test and postgres extras, the ruff
-#: its CI installs, pip and setuptools (greenlet and tzdata come on some
+#: its dependencies with every feature, its test and postgres extras (pytest-cov
+#: and coverage, uv for the lock file among them), the ruff its CI installs, pip
+#: and setuptools (greenlet and tzdata come on some
 #: platforms). A package of one of these names would shadow, or
 #: be overwritten by, what the service, pytest, gunicorn or flask db import.
 #: tests/test_naming.py installs such a service and checks this list is whole.
@@ -30,6 +31,7 @@ DEPENDENCY_NAMES = frozenset(
         "bandit",
         "blinker",
         "click",
+        "coverage",
         "dns",
         "dotenv",
         "email_validator",
@@ -66,6 +68,7 @@ DEPENDENCY_NAMES = frozenset(
         "pydantic_core",
         "pygments",
         "pytest",
+        "pytest_cov",
         "pythonjsonlogger",
         "rich",
         "ruff",
@@ -74,6 +77,7 @@ DEPENDENCY_NAMES = frozenset(
         "stevedore",
         "typing_extensions",
         "typing_inspection",
+        "uv",
         "waitress",
         "tzdata",
         "webargs",

@@ -35,11 +35,12 @@ def isolated_environment(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
-    # No user config file of flaskproto's, nor git's under XDG_CONFIG_HOME.
+    # No user config file of flaskproto's, nor git's under XDG_CONFIG_HOME, and
+    # the compiled-template cache starts empty in HOME, as on a fresh machine.
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.delenv("FLASKPROTO_CONFIG", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     for name in list(os.environ):
-        if name.startswith(("FLASK_", "GIT_AUTHOR", "GIT_COMMITTER")):
+        if name.startswith(("FLASK_", "FLASKPROTO_", "GIT_AUTHOR", "GIT_COMMITTER")):
             monkeypatch.delenv(name)
     return home
 

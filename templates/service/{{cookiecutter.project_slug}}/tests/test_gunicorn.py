@@ -133,14 +133,15 @@ def test_gunicorn_logs_json_lines_with_the_request_fields(gunicorn, tmp_path):
     assert any(line["logger"] == "gunicorn.error" for line in lines)
     ours = [line for line in lines if line.get("request_id") == "json-42"]
     by_logger = {line["logger"]: line for line in ours}
-    assert set(by_logger) == {"gunicorn.access", "{{ cookiecutter.package_name }}"}
+    app_logger = "{{ cookiecutter.package_name }}"
+    assert set(by_logger) == {"gunicorn.access", app_logger}
     access = by_logger["gunicorn.access"]
     assert access["method"] == "GET"
     assert access["route"] == "/things/<int:thing_id>"
     assert access["path"] == "/things/7"
     assert access["status"] == 200
     assert access["duration_ms"] >= 0
-    handled = by_logger["{{ cookiecutter.package_name }}"]
+    handled = by_logger[app_logger]
     assert handled["message"] == "handled thing 7"
     assert handled["level"] == "INFO"
     assert (handled["method"], handled["route"]) == ("GET", "/things/<int:thing_id>")
