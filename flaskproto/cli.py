@@ -22,7 +22,14 @@ from .cli_resource import add, remove
 from .cli_up import up_command
 from .cli_update import check_update_command, update
 from .cli_workspace import services_command
-from .clitools import complete_features, echo_json, exit_codes_epilog, reports_errors
+from .clitools import (
+    echo_json,
+    exit_codes_epilog,
+    features_option,
+    json_option,
+    path_argument,
+    reports_errors,
+)
 from .errors import CHECK_FAILED, CHECK_NOT_RUN
 from .output import Progress, status, styled
 
@@ -89,14 +96,9 @@ class _NewCommand(click.Command):
     metavar="KEY=VALUE",
     help="Set a template variable, e.g. --set description='Orders API'. Repeatable.",
 )
-@click.option(
-    "--with",
-    "features",
-    multiple=True,
-    metavar="FEATURE[,FEATURE...]",
-    shell_complete=complete_features,
-    help="Add features, e.g. --with db,api; what they require comes too."
-    " Repeatable. See: flaskproto features.",
+@features_option(
+    "Add features, e.g. --with db,api; what they require comes too."
+    " Repeatable. See: flaskproto features."
 )
 @click.option(
     "--template",
@@ -137,9 +139,7 @@ class _NewCommand(click.Command):
     help="List the files that would be written; write nothing and run none of"
     " the template's hooks.",
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
-)
+@json_option
 @click.option(
     "--git/--no-git",
     default=None,
@@ -402,10 +402,8 @@ def _exit_for_all(reports: list[CheckReport]) -> None:
     short_help="Check a generated service, or every one of a folder.",
     epilog=exit_codes_epilog("check"),
 )
-@click.argument("path", default=".", type=click.Path(file_okay=False, exists=True))
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
-)
+@path_argument
+@json_option
 @reports_errors
 def check(path: str, as_json: bool) -> None:
     """Check the service at PATH (default: here) as installed: in its .venv, else
@@ -474,9 +472,7 @@ def _describe_features(names: list[str], added: dict[str, str]) -> str:
     short_help="List the bundled templates.",
     epilog=exit_codes_epilog("templates"),
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
-)
+@json_option
 @reports_errors
 def templates_command(as_json: bool) -> None:
     """List the templates that ship with flaskproto, for --template. Any other
@@ -505,9 +501,7 @@ def templates_command(as_json: bool) -> None:
     short_help="List the features --with can add.",
     epilog=exit_codes_epilog("features"),
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
-)
+@json_option
 @reports_errors
 def features_command(as_json: bool) -> None:
     """List each feature of the service template: what it does, the packages it

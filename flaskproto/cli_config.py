@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .clitools import echo_json, exit_codes_epilog, reports_errors
+from .clitools import echo_json, exit_codes_epilog, json_option, reports_errors
 
 
 @click.command(
@@ -19,9 +19,7 @@ from .clitools import echo_json, exit_codes_epilog, reports_errors
     metavar="NAME|PATH|GIT-URL",
     help="Show the defaults for this template (or alias) instead of the default one.",
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
-)
+@json_option
 @reports_errors
 def config_command(template: str | None, as_json: bool) -> None:
     """Show the template, features and variables flaskproto new would start

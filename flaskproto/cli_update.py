@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .clitools import complete_features, echo_json, exit_codes_epilog, reports_errors
+from .clitools import (
+    echo_json,
+    exit_codes_epilog,
+    features_option,
+    json_option,
+    path_argument,
+    reports_errors,
+)
 from .errors import UPDATE_AVAILABLE, MergeConflict
 
 if TYPE_CHECKING:
@@ -28,14 +35,9 @@ _CHECK_TEMPLATE_HELP = (
     short_help="Merge the template's changes into this service.",
     epilog=exit_codes_epilog("update"),
 )
-@click.argument("path", default=".", type=click.Path(file_okay=False, exists=True))
-@click.option(
-    "--with",
-    "features",
-    multiple=True,
-    metavar="FEATURE[,FEATURE...]",
-    shell_complete=complete_features,
-    help="Add features, e.g. --with db; what they require comes too. Repeatable.",
+@path_argument
+@features_option(
+    "Add features, e.g. --with db; what they require comes too. Repeatable."
 )
 @click.option(
     "--dry-run",
@@ -49,9 +51,7 @@ _CHECK_TEMPLATE_HELP = (
     " --no-git, or by plain cookiecutter) one, changing none of its files.",
 )
 @click.option("--template", metavar="NAME|PATH|GIT-URL", help=_TEMPLATE_HELP)
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
-)
+@json_option
 @reports_errors
 def update(
     path: str,
@@ -93,11 +93,9 @@ def update(
     short_help="Tell whether a template update is waiting (for CI).",
     epilog=exit_codes_epilog("check-update"),
 )
-@click.argument("path", default=".", type=click.Path(file_okay=False, exists=True))
+@path_argument
 @click.option("--template", metavar="NAME|PATH|GIT-URL", help=_CHECK_TEMPLATE_HELP)
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
-)
+@json_option
 @reports_errors
 def check_update_command(path: str, template: str | None, as_json: bool) -> None:
     """Exit 0 when the service at PATH (default: here) is current with the

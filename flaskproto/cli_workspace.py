@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from .clitools import echo_json, exit_codes_epilog, reports_errors
+from .clitools import (
+    echo_json,
+    exit_codes_epilog,
+    json_option,
+    path_argument,
+    reports_errors,
+)
 
 _HEADINGS = ("SERVICE", "PORT", "FLASK RUN", "TEMPLATE", "FEATURES", "UPDATE")
 
@@ -14,10 +20,8 @@ _HEADINGS = ("SERVICE", "PORT", "FLASK RUN", "TEMPLATE", "FEATURES", "UPDATE")
     short_help="List the services of this folder, with ports and updates.",
     epilog=exit_codes_epilog("services"),
 )
-@click.argument("path", default=".", type=click.Path(file_okay=False, exists=True))
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
-)
+@path_argument
+@json_option
 @reports_errors
 def services_command(path: str, as_json: bool) -> None:
     """List the services made by flaskproto in the folder PATH (default: here;

@@ -16,6 +16,28 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., object])
 
 
+#: ``--json``, as every command that has it spells it.
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
+)
+#: The folder of a service (or of several) a command works on; here by default.
+path_argument = click.argument(
+    "path", default=".", type=click.Path(file_okay=False, exists=True)
+)
+
+
+def features_option(help: str) -> Callable[[F], F]:
+    """``--with``, comma-separated and repeatable, completed from the catalogue."""
+    return click.option(
+        "--with",
+        "features",
+        multiple=True,
+        metavar="FEATURE[,FEATURE...]",
+        shell_complete=complete_features,
+        help=help,
+    )
+
+
 def exit_codes_epilog(command: str) -> str:
     """The "Exit codes" section of ``command``'s --help, from the one table."""
     codes = exit_codes_for(command)
