@@ -2,6 +2,9 @@ import contextlib
 import os
 import re
 import secrets
+{%- if cookiecutter.with_db %}
+import shutil
+{%- endif %}
 import subprocess  # nosec B404
 import sys
 import time
@@ -32,13 +35,8 @@ PASSWORD = secrets.token_urlsafe(16)
 {%- endif %}
 {% if cookiecutter.with_db %}
 
-@pytest.fixture
-def app(tmp_path):
-    # A fresh SQLite file per test, or the database in TEST_DATABASE_URL (for
-    # example a PostgreSQL one), brought to the latest revision by the real
-    # migrations and taken back down afterwards.
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite'}"
-    app = create_app(
+def make_app(url):
+    return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-" * 8,
@@ -50,6 +48,35 @@ def app(tmp_path):
 {%- endif %}
         }
     )
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """An SQLite file brought to the latest revision by the real migrations, once."""
+    path = tmp_path_factory.mktemp("migrated") / "test.sqlite"
+    app = make_app(f"sqlite:///{path}")
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def app(tmp_path, migrated_sqlite):
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url is None:
+        # Each test gets its own copy of the migrated file: no test sees
+        # another's rows, and the migrations run once per session.
+        copy = tmp_path / "test.sqlite"
+        shutil.copyfile(migrated_sqlite, copy)
+        app = make_app(f"sqlite:///{copy}")
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+        return
+    # One database that every test shares (for example a PostgreSQL one):
+    # brought up by the migrations for each test and taken back down after.
+    app = make_app(url)
     with app.app_context():
         upgrade()
     yield app
