@@ -199,9 +199,10 @@ def _run_in_folder(service: Service, path: str) -> bytes | None:
         text,
     )
     header = (
-        f"# {path}/{SERVICE_WORKFLOW}, called by the workspace's workflow when\n"
-        f"# {path} changes: flaskproto new copies it again with each service it\n"
-        "# adds, unless this copy was edited since.\n"
+        f"# A copy of {path}/{SERVICE_WORKFLOW},\n"
+        "# run in the service's folder when the workspace's workflow calls it.\n"
+        "# flaskproto new copies it again with each service it adds, unless this\n"
+        "# copy was changed since.\n"
     )
     return (header + text).encode("utf-8")
 

@@ -321,3 +321,31 @@ def test_a_service_whose_workflow_cannot_be_run_is_left_out_of_the_ci(workspace)
     jobs = load(workflows / "services.yml")["jobs"]
     assert set(jobs) == {"changes", "billing", *SERVICES} - {"notify"}
     assert "notify" not in jobs["changes"]["outputs"]
+
+
+def test_a_workspace_in_a_folder_of_a_repository_has_its_workflow_at_the_top(
+    tmp_path,
+):
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "Start")
+    backend = tmp_path / "backend"
+    new(backend, "orders", "--with", "db", "-q")
+    new(backend, "payments", "-q")
+    assert_compose_valid(backend / "compose.yaml")
+    assert not (backend / ".github").exists()
+    workflows = tmp_path / ".github" / "workflows"
+    assert sorted(p.name for p in workflows.iterdir()) == [
+        "backend-services-orders.yml",
+        "backend-services-payments.yml",
+        "backend-services.yml",
+    ]
+    check_schema("vendor.github-workflows", sorted(workflows.iterdir()))
+    top = load(workflows / "backend-services.yml")
+    assert top["jobs"]["orders"]["uses"] == (
+        "./.github/workflows/backend-services-orders.yml"
+    )
+    assert "backend/orders/**" in top["jobs"]["changes"]["steps"][1]["with"]["filters"]
+    called = load(workflows / "backend-services-orders.yml")
+    assert called["defaults"] == {"run": {"working-directory": "backend/orders"}}
+    record = json.loads((backend / RECORD_FILE).read_text())["files"]
+    assert "../.github/workflows/backend-services.yml" in record
