@@ -421,8 +421,8 @@ def _create(
     # files take the new one in.
     try:
         result.workspace_files = refresh(output)
-    except OutputError as err:
-        raise OutputError(
+    except (OutputError, TemplateError) as err:
+        raise type(err)(
             f"{err}; {target} was made, the workspace's files were not"
         ) from err
     if install:

@@ -35,7 +35,9 @@ RECORD_FILE = ".flaskproto-workspace.json"
 SERVICE_WORKFLOW = ".github/workflows/ci.yml"
 #: Where the workspace template puts the workflow; it goes to the repository's top.
 _WORKFLOW = ".github/workflows/services.yml"
-_TOP_KEY = r"^{key}:.*\n(?:[ \t]+.*\n|[ \t]*#.*\n)*"
+#: A service workflow's trigger, ``on:`` with its indented lines, and its jobs.
+_ON = re.compile(r"^on:.*\n(?:[ \t]+.*\n)*", re.MULTILINE)
+_JOBS = re.compile(r"^jobs:", re.MULTILINE)
 
 
 @dataclass
@@ -178,23 +180,24 @@ def _taken_names(members: list[Service]) -> str:
 
 
 def _run_in_folder(service: Service, path: str) -> bytes | None:
-    """The service's own workflow, to be called from the workspace's and run in
-    its folder ``path``; None if it is not laid out as flaskproto made it."""
+    """The service's own workflow, made to be called and to run in ``path``.
+
+    None when it is not laid out as flaskproto made it: one top-level ``on:``
+    and ``jobs:``, and no ``defaults:`` of its own.
+    """
     try:
         text = (service.root / SERVICE_WORKFLOW).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    on = re.compile(_TOP_KEY.format(key="on"), re.MULTILINE)
-    jobs = re.compile(r"^jobs:", re.MULTILINE)
     if (
-        len(on.findall(text)) != 1
-        or len(jobs.findall(text)) != 1
+        len(_ON.findall(text)) != 1
+        or len(_JOBS.findall(text)) != 1
         or re.search(r"^defaults:", text, re.MULTILINE)
     ):
         return None
-    text = on.sub("on:\n  workflow_call:\n", text)
-    text = jobs.sub(
-        f"# Run in the service's folder, as in its own repository.\n"
+    text = _ON.sub("on:\n  workflow_call:\n", text)
+    text = _JOBS.sub(
+        "# Run in the service's folder, as in its own repository.\n"
         f"defaults:\n  run:\n    working-directory: {path}\n\njobs:",
         text,
     )

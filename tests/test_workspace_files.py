@@ -146,13 +146,11 @@ def test_the_database_script_makes_each_database_once(made, postgres):
     compose = load(made["plain"] / "compose.yaml")
     script = postgres.base / "databases.sql"
     script.write_text(compose["configs"]["databases"]["content"])
-    psql = ["psql", "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres"]
-    run = [*psql, "-d", "postgres", "--no-psqlrc", "--set=ON_ERROR_STOP=1"]
     wanted = "SELECT datname FROM pg_database WHERE datname IN ('{}') ORDER BY 1"
     try:
-        postgres._run(*run, f"--file={script}")
+        postgres.run_file("postgres", script)
         # Again, as compose runs it at every start: it makes only what is missing.
-        postgres._run(*run, f"--file={script}")
+        postgres.run_file("postgres", script)
         found = postgres.query("postgres", wanted.format("', '".join(WITH_DB)))
         assert found.split() == WITH_DB
     finally:
@@ -349,3 +347,22 @@ def test_a_workspace_in_a_folder_of_a_repository_has_its_workflow_at_the_top(
     assert called["defaults"] == {"run": {"working-directory": "backend/orders"}}
     record = json.loads((backend / RECORD_FILE).read_text())["files"]
     assert "../.github/workflows/backend-services.yml" in record
+
+
+def test_files_that_cannot_be_written_leave_the_others_as_they_were(tmp_path):
+    new(tmp_path, "orders", "--with", "k8s", "--no-git", "-q")
+    (tmp_path / "compose.yaml").mkdir()
+    result = CliRunner().invoke(
+        cli, ["new", "payments", "--with", "k8s", "-o", str(tmp_path), "-q"]
+    )
+    assert result.exit_code == 4
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"Error: cannot read {tmp_path / 'compose.yaml'}")
+    assert result.stderr.endswith(
+        f"; {tmp_path / 'payments'} was made, the workspace's files were not\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "compose.yaml",
+        "orders",
+        "payments",
+    ]
