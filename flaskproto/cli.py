@@ -244,6 +244,9 @@ def new(
         )
     finally:
         progress.done()
+    if result.workspace_files is not None:
+        for note in result.workspace_files.notes:
+            click.echo(f"Note: {note}", err=True)
     report = None
     if run_check and not result.dry_run:
         report = _check(result.path, quiet=as_json or quiet)
@@ -284,6 +287,9 @@ def new(
         click.echo(f"  installed into .venv with {result.installed_with}")
     for step in result.locked_with:
         click.echo(f"  dependencies pinned: {step}")
+    if result.workspace_files is not None and result.workspace_files.written:
+        written = ", ".join(result.workspace_files.written)
+        click.echo(f"  workspace files written: {written}")
     click.echo("\nNext steps:")
     for step in result.next_steps:
         click.echo(f"  {step}")

@@ -40,6 +40,7 @@ from .replay import Answers, answers_for, command_line
 from .service import write_record
 from .templates import DEFAULT_TEMPLATE, Template, open_template
 from .workspace import Workspace
+from .workspacefiles import WorkspaceFiles, refresh
 
 _JINJA_MARKERS = ("{{", "{%", "{#")
 #: The git plan of a project made inside a repository: no repository of its
@@ -72,6 +73,8 @@ class ProjectResult:
     command: str = ""
     #: The template's hooks a dry run did not run.
     hooks_not_run: list[str] = field(default_factory=list)
+    #: The workspace's own files written again with the project among them.
+    workspace_files: WorkspaceFiles | None = None
 
     @property
     def next_steps(self) -> list[str]:
@@ -99,6 +102,9 @@ class ProjectResult:
             "command": self.command,
             "next_steps": self.next_steps,
             "hooks_not_run": self.hooks_not_run,
+            "workspace_files": (
+                None if self.workspace_files is None else self.workspace_files.to_dict()
+            ),
         }
 
 
@@ -411,6 +417,14 @@ def _create(
             for directory in reversed(created_dirs):
                 _remove_if_empty(directory)
         raise
+    # Beside other services, the workspace's compose, Kubernetes and CI
+    # files take the new one in.
+    try:
+        result.workspace_files = refresh(output)
+    except (OutputError, TemplateError) as err:
+        raise type(err)(
+            f"{err}; {target} was made, the workspace's files were not"
+        ) from err
     if install:
         if progress is not None:
             progress(f"Installing {names.project_slug} into {VENV} with its test extra")

@@ -21,8 +21,9 @@ _TEMPLATE_ROOTS = (_PACKAGE_DIR / "templates", _PACKAGE_DIR.parent / "templates"
 DEFAULT_TEMPLATE = "service"
 #: The template whose services are one module, ``app``, served by waitress.
 MICRO = "micro"
-#: Bundled templates that render a part of a service, not a project.
-PART_TEMPLATES = ("resource",)
+#: Bundled templates that render a part of a service, or the files of a
+#: workspace of services, not a project.
+PART_TEMPLATES = ("resource", "workspace")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from honcho.printer import Message, Printer
 from .errors import InvalidInput, NotAService, ServiceStopped
 from .install import VENV, install_project
 from .templates import MICRO
-from .workspace import Workspace
+from .workspace import Workspace, url_setting
 
 #: How many of a stopped service's last lines are shown again at the end.
 LAST_LINES = 15
@@ -128,11 +128,6 @@ def check_installed(runners: Sequence[Runner]) -> None:
             f"{', '.join(missing)} not installed (no {VENV}):"
             " run flaskproto up --install, or install each by hand"
         )
-
-
-def url_setting(name: str) -> str:
-    """The setting that holds the base URL of the service ``name``."""
-    return re.sub(r"\W", "_", name).upper() + "_URL"
 
 
 class _Printer(Printer):

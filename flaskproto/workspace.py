@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,16 @@ from .service import METADATA_FILE, Service
 #: and the port of ``flask run``. They belong to the folder, not to the answers
 #: a service is made from, so ``--replay`` does not copy them.
 PORT_VARIABLES: dict[str, int] = {"port": 8000, "dev_port": 5000}
+
+
+def setting_prefix(name: str) -> str:
+    """The start of the settings about the service ``name``: ORDERS for orders."""
+    return re.sub(r"\W", "_", name).upper()
+
+
+def url_setting(name: str) -> str:
+    """The setting that holds the base URL of the service ``name``."""
+    return setting_prefix(name) + "_URL"
 
 
 @dataclass(frozen=True)

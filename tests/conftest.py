@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import isolate
 from rendered import distinct_versions, render_every_combination
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,16 +33,7 @@ PIP_ENV = {
 def isolated_environment(monkeypatch, tmp_path_factory):
     """Give each test its own HOME, and no FLASK_*, flaskproto or git settings."""
     home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
-    # No user config file of flaskproto's, nor git's under XDG_CONFIG_HOME, and
-    # the compiled-template cache starts empty in HOME, as on a fresh machine.
-    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
-    for name in list(os.environ):
-        if name.startswith(("FLASK_", "FLASKPROTO_", "GIT_AUTHOR", "GIT_COMMITTER")):
-            monkeypatch.delenv(name)
+    isolate(monkeypatch, home)
     return home
 
 

@@ -308,3 +308,64 @@ def serving(command, *, cwd: Path, env: dict[str, str], log: Path):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=PATIENCE)
+
+
+# The offline validators of the test extra: check-jsonschema with its vendored
+# copies of the Compose and GitHub workflow schemas, and kubernetes-validate
+# with the Kubernetes schemas it bundles.
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name, path=str(Path(sys.executable).parent))
+    assert path, f"{name} is part of the test extra"
+    return path
+
+
+def _run_tool(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        args, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120
+    )
+
+
+def check_schema(schema: str, paths: list[Path]) -> None:
+    """Assert every file of ``paths`` passes check-jsonschema's ``schema``."""
+    result = _run_tool(
+        tool("check-jsonschema"), "--builtin-schema", schema, *map(str, paths)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def validate_compose(path: Path) -> subprocess.CompletedProcess:
+    return _run_tool(
+        tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(path)
+    )
+
+
+def validate_k8s(*paths: Path) -> subprocess.CompletedProcess:
+    return _run_tool(tool("kubernetes-validate"), "--strict", *map(str, paths))
+
+
+def assert_compose_valid(path: Path) -> None:
+    result = validate_compose(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def assert_k8s_valid(*paths: Path) -> None:
+    result = validate_k8s(*paths)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # A kind without a schema only draws a warning: each file must have passed.
+    assert result.stdout.count(" passed for resource ") == len(paths), result.stdout
+
+
+def isolate(monkeypatch, home: Path) -> None:
+    """Give HOME as ``home``, and no FLASK_*, flaskproto or git settings."""
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
+    # No user config file of flaskproto's, nor git's under XDG_CONFIG_HOME, and
+    # the compiled-template cache starts empty in HOME, as on a fresh machine.
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    for name in list(os.environ):
+        if name.startswith(("FLASK_", "FLASKPROTO_", "GIT_AUTHOR", "GIT_COMMITTER")):
+            monkeypatch.delenv(name)

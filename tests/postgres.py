@@ -133,6 +133,26 @@ class PostgresServer:
         )
         return result.stdout.strip()
 
+    def run_file(self, database: str, path: Path) -> None:
+        """Run the psql script ``path`` in ``database``; stop at its first error.
+
+        Under ``base``, the server's user can read it when the tests run as root.
+        """
+        self._run(
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "--no-psqlrc",
+            "--set=ON_ERROR_STOP=1",
+            f"--file={path}",
+        )
+
     def url(self, name: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 

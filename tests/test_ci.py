@@ -13,16 +13,14 @@ file no longer matches pyproject.toml.
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 import tomllib
 import venv
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import assert_hadolint_clean
+from helpers import assert_hadolint_clean, check_schema, tool
 
 from flaskproto import create_project
 from flaskproto.context import render_steps
@@ -31,22 +29,6 @@ from flaskproto.templates import load_template
 
 WORKFLOW = ".github/workflows/ci.yml"
 DEPENDABOT = ".github/dependabot.yml"
-
-
-def tool(name: str) -> str:
-    path = shutil.which(name, path=str(Path(sys.executable).parent))
-    assert path, f"{name} is part of the test extra"
-    return path
-
-
-def check_schema(schema: str, paths: list[Path]) -> None:
-    result = subprocess.run(
-        [tool("check-jsonschema"), "--builtin-schema", schema, *map(str, paths)],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def minor(version: str) -> tuple[int, int]:

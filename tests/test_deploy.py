@@ -7,14 +7,17 @@ check-jsonschema against its vendored copy of the Compose specification's schema
 
 import json
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from cookiecutter.environment import StrictEnvironment
+from helpers import (
+    assert_compose_valid,
+    assert_k8s_valid,
+    validate_compose,
+    validate_k8s,
+)
 
 from flaskproto import create_project
 from flaskproto.features import catalogue, select
@@ -31,40 +34,6 @@ COMPOSE_TEMPLATE = "{% if cookiecutter.with_compose %}compose.yaml{% endif %}"
 DEPLOYMENT_TEMPLATE = (
     "deploy/k8s/{% if cookiecutter.with_k8s %}deployment.yaml{% endif %}"
 )
-
-
-def tool(name: str) -> str:
-    path = shutil.which(name, path=str(Path(sys.executable).parent))
-    assert path, f"{name} is part of the test extra"
-    return path
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        args, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120
-    )
-
-
-def validate_compose(path: Path) -> subprocess.CompletedProcess:
-    return run(
-        tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(path)
-    )
-
-
-def validate_k8s(*paths: Path) -> subprocess.CompletedProcess:
-    return run(tool("kubernetes-validate"), "--strict", *map(str, paths))
-
-
-def assert_compose_valid(path: Path) -> None:
-    result = validate_compose(path)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def assert_k8s_valid(*paths: Path) -> None:
-    result = validate_k8s(*paths)
-    assert result.returncode == 0, result.stdout + result.stderr
-    # A kind without a schema only draws a warning: each file must have passed.
-    assert result.stdout.count(" passed for resource ") == len(paths), result.stdout
 
 
 def generate(tmp_path: Path, features) -> Path:

@@ -231,6 +231,15 @@ def test_wheel_install_works_from_an_unrelated_directory(fresh_venv, tmp_path):
         create_project("Order Service", tmp_path / "src", git=False).path
     )
     assert from_wheel == from_source
+    # The workspace template ships too: a second service brings the folder's files.
+    second = fresh_venv.run(
+        fresh_venv.bin("flaskproto"), "new", "Payments", "-q", cwd=tmp_path
+    )
+    assert second.returncode == 0, second.stderr
+    create_project("Payments", tmp_path / "src")
+    compose = (tmp_path / "compose.yaml").read_text()
+    assert "payments:" in compose
+    assert compose == (tmp_path / "src" / "compose.yaml").read_text()
 
 
 def test_dockerfile_is_multi_stage_slim_non_root_and_lints_clean(tmp_path):
