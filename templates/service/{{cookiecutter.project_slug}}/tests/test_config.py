@@ -1,3 +1,4 @@
+import runpy
 import secrets
 
 import pytest
@@ -34,6 +35,45 @@ def test_start_up_refuses_a_weak_secret_key(monkeypatch, key, problem):
     monkeypatch.setenv("FLASK_SECRET_KEY", key)
     with pytest.raises(ConfigError, match=f"FLASK_SECRET_KEY {problem}"):
         create_app()
+
+
+def run_start_up_check() -> int:
+    """Run `python -m` on the package, as gunicorn.conf.py does, in this process."""
+    package = create_app.__module__
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_module(package, run_name="__main__")
+    return exited.value.code
+{%- if cookiecutter.with_db %}
+
+
+@pytest.fixture
+def database_url(monkeypatch, tmp_path):
+    # A database of the test's own: the check makes none in the instance folder.
+    url = f"sqlite:///{tmp_path / 'check.sqlite'}"
+    monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", url)
+{%- endif %}
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [(None, "is not set"), ("too-short", "is too short")],
+    ids=["missing", "short"],
+)
+def test_start_up_check_refuses_a_weak_key_in_one_line(
+    monkeypatch, capsys, {% if cookiecutter.with_db %}database_url, {% endif %}key, problem
+):
+    if key is not None:
+        monkeypatch.setenv("FLASK_SECRET_KEY", key)
+    assert run_start_up_check() == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"Error: FLASK_SECRET_KEY {problem}")
+    assert error.count("\n") == 1 and "Traceback" not in error
+
+
+def test_start_up_check_passes_a_strong_key(monkeypatch, capsys{% if cookiecutter.with_db %}, database_url{% endif %}):
+    monkeypatch.setenv("FLASK_SECRET_KEY", secrets.token_hex(32))
+    assert run_start_up_check() == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_a_numeric_secret_key_is_kept_as_text(monkeypatch):
