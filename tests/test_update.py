@@ -6,32 +6,21 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 from conftest import REPO
-from helpers import assert_suite_passes, make_service_before_feature_migrations, tree
+from helpers import (
+    assert_suite_passes,
+    git,
+    invoke,
+    make_service_before_feature_migrations,
+    tree,
+)
 
-from flaskproto.cli import cli
 from flaskproto.service import METADATA_FILE
 
 HELLO = "src/order_service/hello.py"
 TEST_HELLO = "tests/test_hello.py"
 OLD_DOC = '"""The root route: Flask\'s hello world."""'
 NEW_DOC = '"""The root route: Flask\'s hello world, in plain text."""'
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(arg) for arg in args], catch_exceptions=False)
-
-
-def git(*args, cwd):
-    """Run git as a user with an identity; return its stdout."""
-    return subprocess.run(
-        ["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.org", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
 
 
 def commit_all(project, message="My changes"):
