@@ -33,6 +33,26 @@ def tree(root: Path) -> dict[str, bytes]:
     }
 
 
+def invoke(*args):
+    """Run flaskproto's CLI in-process with ``args``; return click's result."""
+    from click.testing import CliRunner
+
+    from flaskproto.cli import cli
+
+    return CliRunner().invoke(cli, [str(arg) for arg in args], catch_exceptions=False)
+
+
+def git(*args, cwd):
+    """Run git as a user with an identity; return its stdout."""
+    return subprocess.run(
+        ["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.org", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
 #: The first revision of a feature in the service template: the commit that
 #: added it gave each feature its own migrations.
 FEATURE_REVISION = (

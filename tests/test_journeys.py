@@ -28,21 +28,23 @@ DATABASES = ["sqlite", "postgresql"] if FULL else ["sqlite"]
 FIELDS = ["label:str", "made:datetime?"]
 PASSWORD = secrets.token_urlsafe(16)
 
-# Prints the schema of the database at argv[1] as JSON: tables, their columns,
+# Prints the schema of the database at argv[1] as JSON: tables, their columns
+# (with their types as the database names them, a timestamp's zone and all),
 # keys, indexes and unique constraints. Alembic's table is left out: it holds
 # the head revision, whose name depends on the order of the revisions.
 SCHEMA = """
 import json, sys
 import sqlalchemy as sa
 
-inspector = sa.inspect(sa.create_engine(sys.argv[1]))
+engine = sa.create_engine(sys.argv[1])
+inspector = sa.inspect(engine)
 schema = {}
 for table in sorted(inspector.get_table_names()):
     if table == "alembic_version":
         continue
     schema[table] = {
         "columns": [
-            [c["name"], str(c["type"]), c["nullable"]]
+            [c["name"], c["type"].compile(engine.dialect), c["nullable"]]
             for c in inspector.get_columns(table)
         ],
         "primary": inspector.get_pk_constraint(table)["constrained_columns"],
@@ -238,6 +240,60 @@ def test_a_service_made_before_feature_migrations_updates_and_keeps_the_rows(
     other.install()
     other.upgrade()
     assert other.schema() == service.schema()
+
+
+def test_a_token_made_before_time_zone_aware_timestamps_keeps_its_age(
+    service_venv, tmp_path, database
+):
+    # Made when tokens.created_at was a timestamp without time zone: on
+    # PostgreSQL it holds the wall-clock time of the server's zone, New York
+    # here, five hours behind UTC, which the service read as UTC. Tokens stop
+    # working after three hours: one read five hours old is refused.
+    path = make_service_before_feature_migrations(
+        "Order Service", tmp_path / "a", ["db", "api", "auth", "admin"]
+    )
+    service = Service(service_venv, path, "order_service", database("old"), tmp_path)
+    service.env["FLASK_TOKEN_MAX_AGE"] = str(3 * 3600)
+    service.install()
+    service.upgrade()
+    service.flask("user", "create", "ada@example.org", "--password", PASSWORD)
+    credentials = {"email": "ada@example.org", "password": PASSWORD}
+    with service.serve() as base:
+        status, login = request(f"{base}/auth/login", "POST", credentials)
+        assert status == 200, login
+    bearer = {"Authorization": f"Bearer {login['token']}"}
+    naive = {"sqlite": "DATETIME", "postgresql": "TIMESTAMP WITHOUT TIME ZONE"}
+    aware = {"sqlite": "DATETIME", "postgresql": "TIMESTAMP WITH TIME ZONE"}
+    dialect = service.url.partition(":")[0].partition("+")[0]
+    assert created_at_type(service.schema()) == naive[dialect]
+
+    assert update_project(path).status == "updated"
+    service.install()
+    service.upgrade()
+
+    assert created_at_type(service.schema()) == aware[dialect]
+    with service.serve() as base:
+        status, me = request(f"{base}/auth/me", headers=bearer)
+        assert status == 200, me
+        assert me["email"] == "ada@example.org"
+    suite_env = {"TEST_DATABASE_URL": database("suite")}
+    assert_suite_passes(service_venv, path, env=suite_env)
+
+    # The same schema as a service made today with the same features.
+    at_once = create_project(
+        "Order Desk", tmp_path / "b", features=["db", "api", "auth", "admin"]
+    )
+    other = Service(
+        service_venv, at_once.path, "order_desk", database("at_once"), tmp_path
+    )
+    other.install()
+    other.upgrade()
+    assert other.schema() == service.schema()
+
+
+def created_at_type(schema):
+    """The type of the tokens' created_at in ``schema``, as the database names it."""
+    return next(c[1] for c in schema["tokens"]["columns"] if c[0] == "created_at")
 
 
 def test_in_memory_items_are_the_same_for_every_request_under_gunicorn(

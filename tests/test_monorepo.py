@@ -2,28 +2,10 @@
 
 import json
 import shutil
-import subprocess
 
 import pytest
-from click.testing import CliRunner
 from conftest import REPO
-from helpers import assert_suite_passes
-
-from flaskproto.cli import cli
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(arg) for arg in args], catch_exceptions=False)
-
-
-def git(*args, cwd):
-    return subprocess.run(
-        ["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.org", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+from helpers import assert_suite_passes, git, invoke
 
 
 @pytest.fixture(scope="module")
