@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 
-.PHONY: demo docs test systemd bwrap chromium mosquitto actionlint test-journeys test-readme test-matrix test-reliability test-clients test-resources test-hostile postgres ab bench bench-growth bench-up clean
+.PHONY: demo docs test systemd bwrap chromium mosquitto actionlint test-journeys test-readme test-pairs test-matrix test-reliability test-clients test-resources test-hostile postgres ab bench bench-growth bench-up clean
 
 # The db feature's tests start a private PostgreSQL server; Debian's package
 # provides initdb and pg_ctl.
@@ -122,6 +122,10 @@ test-journeys: $(VENV)/.installed-test postgres
 ## test-readme: run the generated README's commands as written for base, db,api,auth and every feature
 test-readme: $(VENV)/.installed-test
 	FLASKPROTO_README=full $(BIN)/python -m pytest tests/test_readme.py
+
+## test-pairs: run the own tests of services with every pair of features (make test runs each feature alone and all together)
+test-pairs: $(VENV)/.installed-test postgres
+	FLASKPROTO_MATRIX=pairwise $(BIN)/python -m pytest -n 2 tests/test_combinations.py
 
 ## test-matrix: generate every valid feature combination and run each one's own tests
 test-matrix: $(VENV)/.installed-test postgres

@@ -21,11 +21,13 @@ collect_ignore = ["fixtures"]
 # unlike SIG_IGN, does not survive exec.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
-# Pip's cache lives in the real home; the tests run with a scratch HOME.
+# Pip's and uv's caches live in the real home; the tests run with a scratch HOME.
 PIP_ENV = {
     "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR")
     or str(Path.home() / ".cache" / "pip"),
     "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR")
+    or str(Path.home() / ".cache" / "uv"),
 }
 
 

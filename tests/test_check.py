@@ -1,26 +1,47 @@
 """flaskproto check, and flaskproto new --check, on real generated services."""
 
 import json
+import os
 import subprocess
-import venv
+import sys
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
+from conftest import PIP_ENV
 
 from flaskproto import create_project
 from flaskproto.cli import cli
+
+#: The uv of flaskproto's test extra.
+UV = Path(sys.executable).parent / "uv"
 
 
 def check(*args):
     return CliRunner().invoke(cli, ["check", *args], catch_exceptions=False)
 
 
-def test_a_new_service_passes_every_step(tmp_path):
+@pytest.fixture
+def uv_on_path(monkeypatch, tmp_path_factory):
+    """PATH with uv, and nothing else of the tests' virtualenv, first.
+
+    The check then makes its throwaway virtualenvs with uv, in seconds; a
+    plain install of flaskproto, without uv, is tested below too.
+    """
+    assert UV.is_file(), "uv is part of the test extra"
+    bin_dir = tmp_path_factory.mktemp("uv-bin")
+    (bin_dir / "uv").symlink_to(UV)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("UV_CACHE_DIR", PIP_ENV["UV_CACHE_DIR"])
+
+
+def test_a_new_service_passes_every_step(tmp_path, uv_on_path):
     project = create_project("Checked", tmp_path, git=False).path
     result = check(str(project))
     assert result.exit_code == 0, result.stdout
     lines = result.stdout.splitlines()
     # Not installed anywhere: the check makes a virtualenv of its own.
-    assert lines[0].startswith(f"Checking {project} with a throwaway virtualenv (")
+    assert lines[0].startswith(f"Checking {project} with a throwaway virtualenv (uv)")
     assert [line.split()[:2] for line in lines[1:5]] == [
         ["passed", "import"],
         ["passed", "tests"],
@@ -44,7 +65,7 @@ def test_a_new_micro_service_passes_every_step(service_venv, tmp_path):
     assert lines[4].endswith("GET / 200, GET /healthz 200")
 
 
-def test_a_failing_test_fails_the_check_and_names_the_step(tmp_path):
+def test_a_failing_test_fails_the_check_and_names_the_step(tmp_path, uv_on_path):
     project = create_project("Checked", tmp_path, git=False).path
     hello = project / "src" / "checked" / "hello.py"
     hello.write_text(hello.read_text().replace('"Hello World!"', '"Goodbye!"'))
@@ -65,14 +86,19 @@ def test_a_failing_test_fails_the_check_and_names_the_step(tmp_path):
 def service_with_venv(tmp_path, *packages):
     """A new service whose own .venv holds only ``packages``."""
     project = create_project("Checked", tmp_path, git=False).path
-    venv.create(project / ".venv", with_pip=True)
-    install = subprocess.run(
-        [str(project / ".venv/bin/python"), "-m", "pip", "install", "-q", *packages],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-    assert install.returncode == 0, install.stderr
+    python = project / ".venv" / "bin" / "python"
+    for command in (
+        [UV, "venv", "--quiet", "--python", sys.executable, python.parent.parent],
+        [UV, "pip", "install", "--quiet", "--python", python, *packages],
+    ):
+        made = subprocess.run(
+            command,
+            env={**os.environ, **PIP_ENV},
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        assert made.returncode == 0, made.stderr
     return project
 
 

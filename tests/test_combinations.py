@@ -1,8 +1,9 @@
 """Every feature combination generates clean code whose own test suite passes.
 
-By default: each feature alone, every pair (with what each requires) and all
-features together. FLASKPROTO_MATRIX=full (make test-matrix) runs every valid
-combination instead.
+Every valid combination is rendered and checked with ruff here. Their suites
+run for a set chosen by FLASKPROTO_MATRIX: by default each feature alone (with
+what it requires) and all features together; ``pairwise`` (make test-pairs)
+adds every pair; ``full`` (make test-matrix) runs every valid combination.
 """
 
 import itertools
@@ -11,7 +12,13 @@ import subprocess
 import sys
 
 import pytest
-from helpers import assert_fully_rendered, assert_ruff_clean, assert_suite_passes, tree
+from helpers import (
+    RUFF,
+    assert_fully_rendered,
+    assert_ruff_clean,
+    assert_suite_passes,
+    tree,
+)
 
 from flaskproto import create_project
 from flaskproto.features import catalogue, select
@@ -32,17 +39,18 @@ def closure(names) -> tuple[str, ...]:
     return tuple(select(TEMPLATE, list(names)).names)
 
 
+#: How many features the combinations of each set combine, all features aside.
+SIZES = {"singles": (1,), "pairwise": (1, 2), "full": range(1, len(FEATURES) + 1)}
+
+
 def combinations(matrix: str) -> list[tuple[str, ...]]:
-    if matrix == "full":
-        sizes = range(1, len(FEATURES) + 1)
-    else:
-        sizes = (1, 2)
+    sizes = SIZES[matrix]
     combos = {closure(c) for r in sizes for c in itertools.combinations(FEATURES, r)}
     combos.add(closure(FEATURES))
     return sorted(combos, key=lambda combo: (len(combo), combo))
 
 
-MATRIX = os.environ.get("FLASKPROTO_MATRIX", "pairwise")
+MATRIX = os.environ.get("FLASKPROTO_MATRIX", "singles")
 COMBINATIONS = combinations(MATRIX)
 
 
@@ -53,6 +61,17 @@ def test_pairwise_set_covers_every_feature_and_pair():
     }
     assert {frozenset(pair) for pair in itertools.combinations(FEATURES, 2)} <= together
     assert {closure([feature]) for feature in FEATURES} <= set(combos)
+
+
+def test_every_combination_is_ruff_clean(projects):
+    # One run over every rendered combination; each project is checked with
+    # the settings of its own pyproject.toml.
+    paths = [str(project) for project in projects]
+    for args in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [RUFF, *args, "--no-cache", *paths], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 #: Combinations whose suites also run on PostgreSQL; the full matrix runs all.

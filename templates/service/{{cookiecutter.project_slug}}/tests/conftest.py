@@ -160,11 +160,13 @@ def gunicorn():
 
 @pytest.fixture(scope="session")
 def wait_for_log():
-    """Wait until a log holds ``text``, then return the log."""
+    """Wait until a log holds ``text`` or ``process`` has ended; return the log."""
 
-    def wait(log_path, text):
+    def wait(log_path, text, process=None):
         deadline = time.monotonic() + PATIENCE
         while text not in log_path.read_text() and time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                break
             time.sleep(0.05)
         return log_path.read_text()
 

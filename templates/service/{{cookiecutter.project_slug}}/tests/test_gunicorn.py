@@ -176,7 +176,7 @@ def test_flask_run_logs_the_request_id_too(tmp_path, wait_for_log, log_format):
         )
     try:
         running = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
-        text = wait_for_log(log_path, "Running on")
+        text = wait_for_log(log_path, "Running on", process)
         found = running.search(text)
         assert found, text
         status, _, _ = fetch(int(found[1]), "/", {"X-Request-ID": "via-flask-run"})
