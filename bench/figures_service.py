@@ -30,6 +30,7 @@ from measure import (
     interleave,
     run,
     time_to_first_200,
+    timed_in_fresh_dir,
     wrk,
 )
 from report import TIME_HEADERS, Section, fmt_range, fmt_time, ratio, time_row
@@ -291,6 +292,7 @@ def zero_rows(cfg: Config, section: Section) -> None:
     install: dict[str, list[float]] = {tool: [] for tool in paths}
     served: dict[str, list[float]] = {tool: [] for tool in paths}
     compiled: dict[str, int] = {}  # .pyc files in .venv right after the install
+    new = [FLASKPROTO, "new", SERVICE, "--no-input", "--no-git"]
 
     def zero(tool: str) -> Callable[[], float]:
         env = {**env_without_flask(), "PATH": paths[tool]}
@@ -298,15 +300,7 @@ def zero_rows(cfg: Config, section: Section) -> None:
         def measure() -> float:
             with fresh_dir("zero") as where:
                 start = time.perf_counter()
-                new = [
-                    FLASKPROTO,
-                    "new",
-                    SERVICE,
-                    "--install",
-                    "--no-input",
-                    "--no-git",
-                ]
-                run(new, cwd=where, env=env, timeout=900)
+                run([*new, "--install"], cwd=where, env=env, timeout=900)
                 installed = time.perf_counter() - start
                 project = where / SERVICE
                 venv = project / ".venv"
@@ -333,15 +327,26 @@ def zero_rows(cfg: Config, section: Section) -> None:
 
         return measure
 
-    totals = interleave({tool: zero(tool) for tool in paths}, cfg.runs)
+    cases = {tool: zero(tool) for tool in paths}
+    # Rendering alone, to tell it from installing and pinning.
+    cases["render"] = timed_in_fresh_dir(
+        "zero", lambda where: new, env=env_without_flask()
+    )
+    totals = interleave(cases, cfg.runs)
+    render = statistics.median(totals["render"])
+
+    def medians(part: Callable[[str], float]) -> str:
+        return ", ".join(f"{tool} {fmt_time(part(tool))}" for tool in paths)
+
     section.notes.append(
-        "From the end of the install to the first 200, median: "
-        + ", ".join(
-            f"{tool} {fmt_time(statistics.median(served[tool][1:]))}" for tool in paths
-        )
-        + "; compiled files (`.pyc`) in `.venv` right after the install: "
+        f"Where the time goes, medians: rendering alone (`new` without `--install`)"
+        f" {fmt_time(render)}; installing and pinning after it: "
+        + medians(lambda tool: statistics.median(install[tool][1:]) - render)
+        + "; from the end of the install to the first 200: "
+        + medians(lambda tool: statistics.median(served[tool][1:]))
+        + ". Compiled files (`.pyc`) in `.venv` right after the install: "
         + ", ".join(f"{tool} {compiled[tool]:,}" for tool in paths)
-        + ". A first start compiles whatever it imports that has none."
+        + "; a first start compiles whatever it imports that has none."
     )
     # Each tool's first install was the warm-up round.
     for tool in paths:
