@@ -259,13 +259,12 @@ def suite_rows(cfg: Config, section: Section) -> None:
     section.profile = suite_profile(projects, cfg.runs, last_all[0], s["all"][-1])
 
 
-def installer_paths() -> dict[str, str]:
+def installer_paths() -> tuple[dict[str, str], list[str]]:
     """PATH for each way flaskproto installs: "pip" with no uv on it, "uv" with
-    the test extra's uv first."""
-    dirs = os.environ.get("PATH", "").split(os.pathsep)
-    without_uv = os.pathsep.join(
-        d for d in dirs if d and shutil.which("uv", path=d) is None
-    )
+    the test extra's uv first; and the directories left out for having a uv."""
+    dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d]
+    with_uv = [d for d in dirs if shutil.which("uv", path=d) is not None]
+    without_uv = os.pathsep.join(d for d in dirs if d not in with_uv)
     paths = {"pip": without_uv}
     if UV.exists():
         # A directory holding uv alone: nothing else on PATH changes.
@@ -275,12 +274,12 @@ def installer_paths() -> dict[str, str]:
         link.unlink(missing_ok=True)
         link.symlink_to(UV)
         paths["uv"] = f"{uv_dir}{os.pathsep}{without_uv}"
-    return paths
+    return paths, with_uv
 
 
 def zero_rows(cfg: Config, section: Section) -> None:
     """Time `new --install` then the first 200, installing with pip and with uv."""
-    paths = installer_paths()
+    paths, left_out = installer_paths()
     section.notes.append(
         "Zero to serving: `flaskproto new svc --install --no-git`, then gunicorn"
         " from the service's `.venv` to the first 200, with PATH holding no uv"
@@ -289,6 +288,12 @@ def zero_rows(cfg: Config, section: Section) -> None:
         " caches are the user's own (HOME unchanged) and warm: one unrecorded"
         " round first."
     )
+    if left_out:
+        section.notes.append(
+            "PATH leaves out, for both, these directories, which hold a uv: "
+            + ", ".join(f"`{d}`" for d in left_out)
+            + "."
+        )
     install: dict[str, list[float]] = {tool: [] for tool in paths}
     served: dict[str, list[float]] = {tool: [] for tool in paths}
     compiled: dict[str, int] = {}  # .pyc files in .venv right after the install
