@@ -27,6 +27,7 @@ RESULTS = BENCH / "RESULTS.md"
 VENV = REPO / ".venv" / "bin"  # flaskproto, cookiecutter and jinja2
 PYTHON = VENV / "python"
 FLASKPROTO = VENV / "flaskproto"
+UV = VENV / "uv"  # the test extra's; figure 6 puts it on PATH to install with it
 PEERS = BENCH / ".venv-peers" / "bin"  # django-admin
 SERVE_VENVS = {"base": BENCH / ".venv-serve", "all": BENCH / ".venv-serve-all"}
 

@@ -35,17 +35,22 @@ _COMPARE = {"<=": operator.le, "<": operator.lt, ">=": operator.ge}
 @dataclass
 class Target:
     what: str
-    ratio: float
+    value: float  # a ratio of medians, or a median in seconds
     op: str  # "<=", "<" or ">="
     bound: float
+    unit: str = "×"  # "×" for a ratio, " s" for seconds
 
     @property
     def met(self) -> bool:
-        return _COMPARE[self.op](self.ratio, self.bound)
+        return _COMPARE[self.op](self.value, self.bound)
+
+    @property
+    def measured(self) -> str:
+        return f"{self.value:.2f}{self.unit}"
 
     @property
     def text(self) -> str:
-        return f"{self.op} {self.bound:g}×"
+        return f"{self.op} {self.bound:g}{self.unit}"
 
 
 @dataclass
@@ -57,10 +62,15 @@ class Section:
     rows: list[list[str]] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Markdown lines of a profile of what bounds this figure, measured in the
+    # same run; they go under "What bounds the unmet targets".
+    profile: list[str] = field(default_factory=list)
 
-    def target(self, what: str, ratio: float, op: str, bound: float) -> str:
+    def target(
+        self, what: str, value: float, op: str, bound: float, unit: str = "×"
+    ) -> str:
         """Record a target and return its cell for the table."""
-        target = Target(what, ratio, op, bound)
+        target = Target(what, value, op, bound, unit)
         self.targets.append(target)
         return f"{target.text}: {'met' if target.met else '**not met**'}"
 
@@ -191,9 +201,11 @@ def _plumbing(file: str) -> bool:
     )
 
 
-def import_times(cmd: list, cwd: Path, top: int) -> list[list[str]]:
-    """The ``top`` slowest imports of ``cmd`` (run with ``-X importtime``)."""
-    err = run([PYTHON, "-X", "importtime", *cmd], cwd=cwd).stderr
+def import_times(
+    cmd: list, cwd: Path, top: int, python: Path = PYTHON
+) -> list[list[str]]:
+    """The ``top`` slowest imports of ``python cmd`` (run with ``-X importtime``)."""
+    err = run([python, "-X", "importtime", *cmd], cwd=cwd).stderr
     entries = []
     for line in err.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
@@ -237,12 +249,12 @@ def profile_new(top: int) -> tuple[list[list[str]], list[list[str]], float, floa
     return rows(own_code, 3), rows(everything, 2), stats.total_tt, imports
 
 
-def bounds_section(targets: list[Target]) -> str:
+def bounds_section(targets: list[Target], profiles: list[list[str]]) -> str:
     unmet = [t for t in targets if not t.met]
     lines = [BOUNDS_HEADING, ""]
     if unmet:
         lines.append("Not met in this run:")
-        lines += [f"- {t.what}: {t.ratio:.2f}× (target {t.text})" for t in unmet]
+        lines += [f"- {t.what}: {t.measured} (target {t.text})" for t in unmet]
     else:
         lines.append(
             "Every target was met in this run; the profiles below are for reference."
@@ -281,6 +293,8 @@ def bounds_section(targets: list[Target]) -> str:
         ]
     except BenchError as err:
         lines.append(f"Profiling failed: {err}")
+    for profile in profiles:
+        lines += ["", *profile]
     return "\n".join(lines) + "\n"
 
 
@@ -326,9 +340,9 @@ def write_results(
     if targets:
         out.append(
             markdown_table(
-                ["Target", "Ratio", "Bound", "Met"],
+                ["Target", "Measured", "Bound", "Met"],
                 [
-                    [t.what, f"{t.ratio:.2f}×", t.text, "yes" if t.met else "**no**"]
+                    [t.what, t.measured, t.text, "yes" if t.met else "**no**"]
                     for t in targets
                 ],
             )
@@ -338,7 +352,8 @@ def write_results(
     out.append("")
     for title, section in sections.items():
         out += section_lines(title, section)
-    out.append(bounds_section(targets))
+    profiles = [section.profile for section in sections.values() if section.profile]
+    out.append(bounds_section(targets, profiles))
     RESULTS.write_text("\n".join(out), encoding="utf-8")
 
 

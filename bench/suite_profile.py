@@ -1,0 +1,80 @@
+"""What bounds the generated suite: importing its app, and its slowest tests."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from pathlib import Path
+
+from measure import SERVE_VENVS, SERVICE, interleave, timed
+from report import fmt_range, fmt_time, import_times, markdown_table
+
+SLOWEST = 15  # test phases listed by pytest --durations
+_DURATION = re.compile(r"^([\d.]+)s (setup|call|teardown)\s+(\S.*)$", re.M)
+
+
+def slowest_phases(pytest_output: str) -> list[tuple[str, str, float]]:
+    """(test id, phase, seconds) of each line of pytest's ``--durations`` report."""
+    return [
+        (test, phase, float(seconds))
+        for seconds, phase, test in _DURATION.findall(pytest_output)
+    ]
+
+
+def suite_profile(
+    projects: dict[str, Path], runs: int, pytest_output: str, run_seconds: float
+) -> list[str]:
+    """Markdown lines: the time to import the base and all-features packages,
+    their slowest imports, and the slowest phases of one all-features run.
+
+    ``pytest_output`` is that run's output, with ``--durations``;
+    ``run_seconds`` its wall time.
+    """
+
+    def importing(label: str):
+        python = SERVE_VENVS[label] / "bin" / "python"
+        return lambda: timed([python, "-c", f"import {SERVICE}"], cwd=projects[label])
+
+    s = interleave({label: importing(label) for label in projects}, runs)
+    python_all = SERVE_VENVS["all"] / "bin" / "python"
+    imports = import_times(["-c", f"import {SERVICE}"], projects["all"], 12, python_all)
+    phases = slowest_phases(pytest_output)
+    lines = [
+        "### The generated suite: importing the app, and the slowest tests",
+        "",
+        f'`python -c "import {SERVICE}"` in each bench virtualenv, whole process,'
+        f" {runs} interleaved runs after a warm-up round:",
+        "",
+        markdown_table(
+            ["Package", "Median", "Range (min – max)"],
+            [
+                [label, fmt_time(statistics.median(s[label])), fmt_range(s[label])]
+                for label in projects
+            ],
+        ),
+        "",
+        "Every process the suite starts with the app in it (gunicorn's master"
+        " and each worker, `flask run`, `python -m`) pays this import again.",
+        "",
+        f'`python -X importtime -c "import {SERVICE}"`, all features: slowest imports',
+        "",
+        markdown_table(["Module (· per nesting level)", "Cumulative", "Self"], imports),
+        "",
+    ]
+    if not phases:
+        return [*lines, "pytest reported no durations."]
+    listed = sum(seconds for _, _, seconds in phases)
+    return [
+        *lines,
+        f"The {len(phases)} slowest test phases of one all-features run"
+        f" (`--durations={SLOWEST}`, one of the timed runs of figure 6):",
+        "",
+        markdown_table(
+            ["Test", "Phase", "Seconds"],
+            [[f"`{test}`", phase, f"{sec:.2f}"] for test, phase, sec in phases],
+        ),
+        "",
+        f"These {len(phases)} phases add up to {fmt_time(listed)} of that run's"
+        f" {fmt_time(run_seconds)} (whole process, collection and start-up"
+        " included).",
+    ]
