@@ -1,7 +1,9 @@
 import os
+import re
 import signal
 import subprocess
 import sys
+import tomllib
 import venv
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,8 @@ collect_ignore = ["fixtures"]
 # unlike SIG_IGN, does not survive exec.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+#: The uv of flaskproto's test extra.
+UV = Path(sys.executable).parent / "uv"
 # Pip's and uv's caches live in the real home; the tests run with a scratch HOME.
 PIP_ENV = {
     "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR")
@@ -37,6 +41,16 @@ def isolated_environment(monkeypatch, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     isolate(monkeypatch, home)
     return home
+
+
+def _project_names(requirements) -> list[str]:
+    """The names of the projects among ``requirements`` given by their directory."""
+    names = []
+    for requirement in requirements:
+        pyproject = Path(re.sub(r"\[[^]]*\]$", "", requirement)) / "pyproject.toml"
+        if not requirement.startswith("-") and pyproject.is_file():
+            names.append(tomllib.loads(pyproject.read_text())["project"]["name"])
+    return names
 
 
 @dataclass
@@ -66,8 +80,18 @@ class Venv:
         )
 
     def pip(self, *args: str, cwd: Path | None = None):
+        """``uv pip install`` ``args`` here: pip's install, in a fraction of its time.
+
+        A project given by its directory is built and installed afresh each
+        time, as pip does; uv would otherwise keep an earlier build of it.
+        """
+        afresh = [f"--reinstall-package={name}" for name in _project_names(args)]
         result = self.run(
-            self.bin("python"), "-m", "pip", "install", "-q", *args, cwd=cwd
+            str(UV),
+            *("pip", "install", "--quiet", "--python", self.bin("python")),
+            *afresh,
+            *args,
+            cwd=cwd,
         )
         assert result.returncode == 0, result.stderr
         return result

@@ -4,17 +4,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import PIP_ENV
+from conftest import PIP_ENV, UV
 
 from flaskproto import create_project
 from flaskproto.cli import cli
-
-#: The uv of flaskproto's test extra.
-UV = Path(sys.executable).parent / "uv"
 
 
 def check(*args):
@@ -184,7 +180,7 @@ def test_check_uses_the_active_virtualenv_the_service_is_installed_in(
 def test_new_with_check_passes_after_a_plain_install_of_flaskproto(
     fresh_venv, tmp_path
 ):
-    # fresh_venv has flaskproto installed as pip install flaskproto does, and
+    # fresh_venv has flaskproto installed as installing flaskproto does, and
     # nothing the service needs beyond it.
     result = fresh_venv.run(
         fresh_venv.bin("flaskproto"),

@@ -4,7 +4,8 @@ import json
 import os
 import re
 import subprocess
-import venv
+
+from conftest import UV
 
 
 def new_with_install(run_flaskproto, where, env=None):
@@ -84,16 +85,12 @@ def test_dry_run_with_install_installs_nothing(tmp_path, run_flaskproto):
 
 
 def test_install_uses_uv_when_it_is_on_path(tmp_path, run_flaskproto):
+    # PATH with the uv of flaskproto's test extra, and nothing else of its
+    # virtualenv, first.
     tools = tmp_path / "tools"
-    venv.create(tools, with_pip=True)
-    got = subprocess.run(
-        [str(tools / "bin" / "python"), "-m", "pip", "install", "-q", "uv"],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-    assert got.returncode == 0, got.stderr
-    path = f"{tools / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    tools.mkdir()
+    (tools / "uv").symlink_to(UV)
+    path = f"{tools}{os.pathsep}{os.environ['PATH']}"
     result = new_with_install(run_flaskproto, tmp_path, env={"PATH": path})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["installed_with"] == "uv"
