@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -319,6 +318,8 @@ def _prepare(
     NAME when not given, and for the template's variables and features. The
     name and its target directory are checked before any other question.
     """
+    from pathlib import Path
+
     from .create import check_new_target
     from .defaults import choose_template, resolve
     from .gitrepo import user_identity

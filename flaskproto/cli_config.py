@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from .clitools import echo_json, exit_codes_epilog, json_option, reports_errors
@@ -27,6 +25,8 @@ def config_command(template: str | None, as_json: bool) -> None:
     user.name and user.email, or the template. The config file is
     $FLASKPROTO_CONFIG, else flaskproto/config.toml in $XDG_CONFIG_HOME or
     ~/.config; the command line and --replay come before it."""
+    from pathlib import Path
+
     from .defaults import choose_template, resolve
     from .gitrepo import user_identity
     from .templates import open_template

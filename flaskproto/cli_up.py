@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from .clitools import exit_codes_epilog, reports_errors
@@ -41,6 +39,8 @@ def up_command(names: tuple[str, ...], path: str, install: bool) -> None:
     start or stops by itself, the others are stopped too, its last lines are
     shown, and up exits with status 15.
     """
+    from pathlib import Path
+
     from .up import check_installed, find_runners, install_missing, run
 
     runners = find_runners(Path(path).resolve(), names)

@@ -30,6 +30,34 @@ def test_version(invoke):
     assert result.stdout == f"flaskproto {__version__}\n"
 
 
+@pytest.mark.parametrize("option", ["--help", "--version"])
+def test_help_and_version_load_nothing_the_commands_load_when_they_run(option):
+    # Every start pays for what the command line imports before it parses
+    # its arguments: the commands' own machinery waits until one runs.
+    code = (
+        "import sys\n"
+        "from flaskproto.cli import main\n"
+        f"sys.argv = ['flaskproto', {option!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded = set(result.stderr.split())
+    assert "flaskproto.cli" in loaded
+    heavy = {"pathlib", "json", "subprocess", "tempfile", "jinja2", "cookiecutter"}
+    assert loaded & heavy == set()
+    # The command line's own modules, and none that a command imports to run.
+    command_line = {"cli", "cli_config", "cli_resource", "cli_up", "cli_update"}
+    command_line |= {"cli_workspace", "clitools", "errors", "output"}
+    ours = {name for name in loaded if name.startswith("flaskproto.")}
+    assert ours <= {f"flaskproto.{name}" for name in command_line}
+
+
 def leaf_commands(group=cli, path=()):
     """Every command that runs something, as its words on the command line."""
     for name, command in group.commands.items():
