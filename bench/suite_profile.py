@@ -6,11 +6,43 @@ import re
 import statistics
 from pathlib import Path
 
-from measure import SERVE_VENVS, SERVICE, interleave, timed
+from measure import SERVE_VENVS, SERVICE, interleave, run, timed
 from report import fmt_range, fmt_time, import_times, markdown_table
 
 SLOWEST = 15  # test phases listed by pytest --durations
 _DURATION = re.compile(r"^([\d.]+)s (setup|call|teardown)\s+(\S.*)$", re.M)
+_PASSED = re.compile(r"(\d+) passed")
+APPS = 20  # create_app() calls timed in one process, after one untimed call
+
+# What a test's app fixture does, timed in one process: every test that uses
+# the fixture pays it. The settings are the tests' own (an in-memory database
+# for the db feature; other packages ignore the key). It prints the mean of a
+# call, and the part of it spent in the admin feature's init_app (0 without).
+_CREATE_APP = f"""
+import importlib.util
+import time
+from {SERVICE} import create_app
+settings = {{
+    "TESTING": True,
+    "SECRET_KEY": "test-" * 8,
+    "SQLALCHEMY_DATABASE_URI": "sqlite://",
+}}
+in_admin = [0.0]
+if importlib.util.find_spec("{SERVICE}.admin"):
+    from {SERVICE} import admin
+    init_admin = admin.init_app
+    def timed_init(app):
+        start = time.perf_counter()
+        init_admin(app)
+        in_admin[0] += time.perf_counter() - start
+    admin.init_app = timed_init
+create_app(settings)
+in_admin[0] = 0.0
+start = time.perf_counter()
+for _ in range({APPS}):
+    create_app(settings)
+print((time.perf_counter() - start) / {APPS}, in_admin[0] / {APPS})
+"""
 
 
 def slowest_phases(pytest_output: str) -> list[tuple[str, str, float]]:
@@ -36,6 +68,13 @@ def suite_profile(
         return lambda: timed([python, "-c", f"import {SERVICE}"], cwd=projects[label])
 
     s = interleave({label: importing(label) for label in projects}, runs)
+    per_app, in_admin = {}, {}
+    for label in projects:
+        python = SERVE_VENVS[label] / "bin" / "python"
+        out = run([python, "-c", _CREATE_APP], cwd=projects[label]).stdout
+        per_app[label], in_admin[label] = map(float, out.split())
+    passed = _PASSED.search(pytest_output)
+    tests = int(passed[1]) if passed else 0
     python_all = SERVE_VENVS["all"] / "bin" / "python"
     imports = import_times(["-c", f"import {SERVICE}"], projects["all"], 12, python_all)
     phases = slowest_phases(pytest_output)
@@ -55,6 +94,15 @@ def suite_profile(
         "",
         "Every process the suite starts with the app in it (gunicorn's master"
         " and each worker, `flask run`, `python -m`) pays this import again.",
+        "",
+        f"`create_app()` with the tests' settings, the mean of {APPS} calls in one"
+        " process: "
+        + ", ".join(f"{label} {fmt_time(per_app[label])}" for label in projects)
+        + f". The all-features run below passed {tests} tests; each that uses the"
+        f" `app` fixture makes one, up to {fmt_time(tests * per_app['all'])} in"
+        f" all. Of an all-features app's {fmt_time(per_app['all'])},"
+        f" {fmt_time(in_admin['all'])} is the admin feature's init_app"
+        " (Flask-Admin's views, each a blueprint of URL rules).",
         "",
         f'`python -X importtime -c "import {SERVICE}"`, all features: slowest imports',
         "",
