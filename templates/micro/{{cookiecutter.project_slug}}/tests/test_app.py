@@ -2,8 +2,9 @@ import subprocess
 import sys
 
 import pytest
+from flask import Response
 
-from {{ cookiecutter.package_name }} import HEADERS, __version__
+from {{ cookiecutter.package_name }} import HEADERS, __version__, add_headers
 
 
 def test_hello(client):
@@ -22,6 +23,12 @@ def test_security_headers(client):
     response = client.get("/")
     for name, value in HEADERS.items():
         assert response.headers[name] == value
+
+
+def test_a_header_the_response_sets_is_kept():
+    response = add_headers(Response(headers={"x-frame-options": "SAMEORIGIN"}))
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_errors_are_json(client):

@@ -12,6 +12,16 @@ def test_security_headers_on_every_response(client, path):
         assert response.headers[name] == value
 
 
+def test_a_header_the_view_sets_is_kept(app, client):
+    @app.get("/framed")
+    def framed():
+        return "framed", {"x-frame-options": "SAMEORIGIN"}
+
+    response = client.get("/framed")
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_request_id_is_echoed(client):
     response = client.get("/", headers={"X-Request-ID": "abc-123"})
     assert response.headers["X-Request-ID"] == "abc-123"

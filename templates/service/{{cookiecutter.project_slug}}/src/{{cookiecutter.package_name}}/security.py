@@ -84,6 +84,10 @@ def _add_headers(response: Response) -> Response:
     if request.path == "/admin" or request.path.startswith("/admin/"):
         response.headers.setdefault("Content-Security-Policy", ADMIN_POLICY)
 {%- endif %}
+    # One look at the names the response has: Headers.setdefault would raise
+    # and catch an exception for each header it adds, on every request.
+    present = set(response.headers.keys(lower=True))
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+        if name.lower() not in present:
+            response.headers.add(name, value)
     return response
