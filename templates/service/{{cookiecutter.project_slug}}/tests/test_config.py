@@ -1,5 +1,7 @@
 import runpy
 import secrets
+import subprocess  # nosec B404
+import sys
 
 import pytest
 
@@ -74,6 +76,28 @@ def test_start_up_check_passes_a_strong_key(monkeypatch, capsys{% if cookiecutte
     monkeypatch.setenv("FLASK_SECRET_KEY", secrets.token_hex(32))
     assert run_start_up_check() == 0
     assert capsys.readouterr().err == ""
+
+
+def test_start_up_check_loads_nothing_that_serves(monkeypatch{% if cookiecutter.with_db %}, database_url{% endif %}):
+    # gunicorn runs the check at each start, before its workers load the
+    # service: the check reads the settings and sets up logging, no more.
+    monkeypatch.setenv("FLASK_SECRET_KEY", secrets.token_hex(32))
+    package = create_app.__module__
+    code = (
+        "import runpy, sys\n"
+        "try:\n"
+        f"    runpy.run_module({package!r}, run_name='__main__')\n"
+        "except SystemExit as exited:\n"
+        "    print(exited.code, *sorted(sys.modules))\n"
+    )
+    # A fixed command: this interpreter, running the code above.
+    result = subprocess.run(  # noqa: S603  # nosec B603
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    status, *loaded = result.stdout.split()
+    assert status == "0"
+    ours = {name for name in loaded if name.startswith(f"{package}.")}
+    assert ours == {f"{package}.config", f"{package}.logs"}
 
 
 def test_a_numeric_secret_key_is_kept_as_text(monkeypatch):

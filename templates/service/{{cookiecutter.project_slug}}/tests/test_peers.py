@@ -31,7 +31,10 @@ def echo(environ, start_response):
 @pytest.fixture
 def echo_service(monkeypatch):
     server = make_server("127.0.0.1", 0, echo, handler_class=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # serve_forever checks for shutdown() every poll_interval: 0.5 s unless told.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     monkeypatch.setenv("ECHO_SERVICE_URL", f"http://127.0.0.1:{server.server_port}/")
     yield

@@ -8,13 +8,13 @@ serve with them. gunicorn.conf.py runs it before any worker starts.
 
 import sys
 
-from . import create_app
+from . import check_settings
 from .config import ConfigError
 
 
 def main() -> int:
     try:
-        create_app()
+        check_settings()
     except ConfigError as err:
         print(f"Error: {err.message}", file=sys.stderr)
         return 1
