@@ -42,6 +42,27 @@ def invoke(*args):
     return CliRunner().invoke(cli, [str(arg) for arg in args], catch_exceptions=False)
 
 
+def cli_in_new_process(*args: str) -> tuple[str, set[str]]:
+    """Run ``flaskproto ARGS`` in a new interpreter, as a start does.
+
+    Return what it printed on stdout and the names of the modules it loaded.
+    """
+    code = (
+        "import sys\n"
+        "from flaskproto.cli import main\n"
+        f"sys.argv = ['flaskproto', *{list(args)!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return result.stdout, set(result.stderr.split())
+
+
 def git(*args, cwd):
     """Run git as a user with an identity; return its stdout."""
     return subprocess.run(

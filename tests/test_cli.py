@@ -9,7 +9,7 @@ import sys
 import click
 import pytest
 from click.testing import CliRunner
-from helpers import PATIENCE, wait_for
+from helpers import PATIENCE, cli_in_new_process, wait_for
 
 from flaskproto import __version__
 from flaskproto.cli import cli
@@ -34,20 +34,7 @@ def test_version(invoke):
 def test_help_and_version_load_nothing_the_commands_load_when_they_run(option):
     # Every start pays for what the command line imports before it parses
     # its arguments: the commands' own machinery waits until one runs.
-    code = (
-        "import sys\n"
-        "from flaskproto.cli import main\n"
-        f"sys.argv = ['flaskproto', {option!r}]\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    loaded = set(result.stderr.split())
+    _, loaded = cli_in_new_process(option)
     assert "flaskproto.cli" in loaded
     heavy = {"pathlib", "json", "subprocess", "tempfile", "jinja2", "cookiecutter"}
     assert loaded & heavy == set()

@@ -2,13 +2,12 @@
 
 import json
 import shutil
-import subprocess
-import sys
 
 import pytest
 from conftest import REPO
 from helpers import (
     assert_suite_passes,
+    cli_in_new_process,
     git,
     invoke,
     make_service_before_feature_migrations,
@@ -624,25 +623,14 @@ def test_update_refuses_to_run_on_the_template_branch(service):
 
 
 def test_help_lists_the_exit_codes_and_loads_no_template_engine():
-    code = (
-        "import sys\n"
-        "from flaskproto.cli import cli\n"
-        "for command in ('update', 'check-update'):\n"
-        "    try:\n"
-        "        cli([command, '--help'])\n"
-        "    except SystemExit:\n"
-        "        pass\n"
-        "print('cookiecutter' in sys.modules, 'jinja2' in sys.modules)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    update_help, check_help = result.stdout.split("Usage: ")[1:]
+    update_help, loaded = cli_in_new_process("update", "--help")
     for code in ("10", "11", "12"):
         assert f"\n    {code} " in update_help
     assert "\n    13 " not in update_help
+    check_help, loaded_too = cli_in_new_process("check-update", "--help")
     assert "\n    13   an update is waiting" in check_help
-    assert result.stdout.splitlines()[-1] == "False False"
+    for modules in (loaded, loaded_too):
+        assert "cookiecutter" not in modules and "jinja2" not in modules
 
 
 def test_update_refuses_a_branch_without_the_template_in_its_history(service):
